@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * The `stacklight` command. Subcommands land with the issues that fill them
+ * (metrics linting, rule and dashboard generation); until then it prints its
+ * version and the catalog.
+ */
+import { allMetricDefinitions } from './metrics/catalog.js';
+import { SDK_VERSION } from './version.js';
+
+function main(argv: readonly string[]): number {
+  const [command] = argv;
+  switch (command) {
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${SDK_VERSION}\n`);
+      return 0;
+    case 'catalog':
+      for (const m of allMetricDefinitions()) {
+        process.stdout.write(`${m.name}\t${m.type}\t${m.labelNames.join(',')}\t${m.help}\n`);
+      }
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(
+        'usage: stacklight <command>\n\n' +
+          'commands:\n' +
+          '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
+          '  version     print the stacklight version\n',
+      );
+      return 0;
+    default:
+      process.stderr.write(`stacklight: unknown command "${command}"; run "stacklight help"\n`);
+      return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

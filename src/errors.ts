@@ -1,0 +1,71 @@
+/**
+ * Stable error codes. A code never changes meaning once released; new kinds
+ * get new codes.
+ */
+export type StacklightErrorCode = 'STACKLIGHT_CONFIG' | 'STACKLIGHT_METRIC' | 'STACKLIGHT_STATE';
+
+const BRAND = Symbol.for('stacklight.error');
+
+/** Base class of every error stacklight throws. */
+export class StacklightError extends Error {
+  readonly code: StacklightErrorCode;
+
+  constructor(code: StacklightErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`stacklight: ${message}`, options);
+    this.name = 'StacklightError';
+    this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/**
+ * A configuration option or environment variable has a value that is not
+ * allowed. Thrown by `init()` only.
+ */
+export class ConfigError extends StacklightError {
+  /** The option path (`tracing.sampleRatio`) or variable name (`OTEL_TRACES_SAMPLER_ARG`). */
+  readonly option: string;
+  /** The offending value as given. */
+  readonly value: unknown;
+
+  constructor(option: string, value: unknown, allowed: string) {
+    super('STACKLIGHT_CONFIG', `${option} must be ${allowed}, got ${describe(value)}`);
+    this.name = 'ConfigError';
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** A metric definition or registration is invalid (duplicate name, bad labels). */
+export class MetricError extends StacklightError {
+  constructor(message: string) {
+    super('STACKLIGHT_METRIC', message);
+    this.name = 'MetricError';
+  }
+}
+
+/**
+ * Tells a stacklight error from any other without `instanceof`, so that it
+ * also works when an ESM and a CJS copy of stacklight are both loaded.
+ */
+export function isStacklightError(value: unknown): value is StacklightError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
+}
+
+/** Renders a given value for an error message: strings quoted, the rest as JSON. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

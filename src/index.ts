@@ -1,0 +1,84 @@
+/**
+ * Public API of `stacklight`. Everything exported is listed here by name;
+ * anything else is internal and may change without notice.
+ */
+
+// init and the handle
+export { init } from './init.js';
+export type { Telemetry } from './init.js';
+export type { ShutdownHook, ShutdownPhase } from './shutdown.js';
+export { SDK_VERSION } from './version.js';
+
+// options
+export type {
+  LoggingOptions,
+  LogLevel,
+  MetricsOptions,
+  SamplerName,
+  SentryOptions,
+  ShutdownOptions,
+  StacklightOptions,
+  TracesExporterName,
+  TracingOptions,
+} from './types.js';
+export type { ResolvedConfig } from './config/resolve.js';
+
+// errors
+export { ConfigError, isStacklightError, MetricError, StacklightError } from './errors.js';
+export type { StacklightErrorCode } from './errors.js';
+
+// metrics
+export {
+  allMetricDefinitions,
+  METRIC_CATALOG,
+  OVERFLOW_LABEL_VALUE,
+  SELF_METRIC_CATALOG,
+} from './metrics/catalog.js';
+export type { MetricDefinition, MetricType } from './metrics/catalog.js';
+export type {
+  GuardedCounter,
+  GuardedGauge,
+  GuardedHistogram,
+  LabelValues,
+} from './metrics/instruments.js';
+export type { CatalogMetrics, InstrumentOf, SelfMetrics } from './metrics/registry.js';
+export {
+  contentTypeOf,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  renderMetrics,
+} from './metrics/exposition.js';
+export type { ExpositionFormat, RenderOptions } from './metrics/exposition.js';
+
+// request / job context
+export { getContext, runWithContext } from './context.js';
+export type { TelemetryContext } from './context.js';
+
+// tracing
+export {
+  contextFromCarrier,
+  enqueueSpanName,
+  extractContext,
+  formatTraceParent,
+  httpServerSpanName,
+  injectContext,
+  parseTraceParent,
+  parseTraceState,
+  SPAN_NAMES,
+  StrictW3CTraceContextPropagator,
+  TRACE_CARRIER_KEY,
+  traceCarrier,
+  TraceStateList,
+  withSpan,
+} from './tracing/index.js';
+export type {
+  CarrierKind,
+  HeadersLike,
+  SpanNameDefinition,
+  SpanNameId,
+  TraceCarrier,
+  TraceCarrierHolder,
+  TraceParent,
+  WithSpanOptions,
+} from './tracing/index.js';

@@ -1,0 +1,223 @@
+import pino from 'pino';
+import { ConfigError } from '../errors.js';
+import { flushDestination } from './flush.js';
+import { BOUND_EXTRA, BOUND_KEYS, createLineMixin, takeMixin, type LoggerState } from './line.js';
+import { expandRedactPaths } from './redact-paths.js';
+import { createRedactor, type Redactor } from './redact.js';
+import { LineSanitizer, type Line, type SchemaViolationKind } from './sanitize.js';
+import { LOG_LEVELS } from './schema.js';
+import type { RedactionKind } from './scrub.js';
+
+/** Configuration of `createLogger`, resolved by `init()`. */
+export interface LoggerSetup {
+  /** `service` field of every line. */
+  service: string;
+  /** `env` field of every line. */
+  env: string;
+  /** `region` field of every line. @default 'unknown' */
+  region?: string;
+  /** `version` field of every line, when set. */
+  version?: string;
+  /** Lowest level written. */
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /**
+   * Where lines go. Exclusive with `transport`. @default an asynchronous
+   * sonic-boom on fd 1 (`pino.destination({ dest: 1, sync: false })`)
+   */
+  destination?: NodeJS.WritableStream | pino.DestinationStream;
+  /** A pino transport (worker thread), e.g. Loki. Exclusive with `destination`. */
+  transport?: pino.TransportSingleOptions | pino.TransportMultiOptions | pino.TransportPipelineOptions;
+  /** Extra secret key names for the redactor (see `DEFAULT_SECRET_KEYS`). */
+  redactKeys?: string[];
+  /**
+   * pino `redact` paths, censored with `[REDACTED]`. Paths whose first
+   * segment is not a schema field are also applied under `extra`, where the
+   * logger moves unknown keys (`'card.number'` → `'extra.card.number'`).
+   */
+  redactPaths?: string[];
+  /** Write `error.stack`. `init()` turns it on in development and test. */
+  stackTraces: boolean;
+  /** @default 8192 */
+  maxStringLength?: number;
+  /** Called once per schema violation; wire it to a self-metric. */
+  onSchemaViolation?: (kind: SchemaViolationKind, field: string) => void;
+  /** Called once per redaction; wire it to a self-metric. */
+  onRedaction?: (kind: RedactionKind) => void;
+}
+
+/** What `createLogger` returns. */
+export interface LoggerHandle {
+  logger: pino.Logger;
+  /**
+   * Resolves once every line written so far has left the process (or after
+   * `timeoutMs`). Never rejects: a broken destination costs logs, not the
+   * shutdown.
+   */
+  flush(timeoutMs?: number): Promise<void>;
+  /** The redactor of this logger, for Sentry events and span attributes. */
+  redactor: Redactor;
+}
+
+const LEVELS: ReadonlySet<string> = new Set([...LOG_LEVELS, 'silent']);
+
+/**
+ * Creates the service logger: pino with the spec's line format, schema
+ * policy, redaction and log–trace correlation.
+ *
+ * Line: `{"level":"info","ts":"2026-11-26T16:40:00.000Z","service":…,"env":…,
+ * "region":…,<context>,<traceId,spanId>,<fields>,"msg":…}`. `service`, `env`,
+ * `region`, `version` are serialized once, here (pino `base`). Everything per
+ * line happens in one `mixin` (see `line.ts`) plus one `msg` serializer; no
+ * `formatters.log`, no `hooks.logMethod` (each would add a call per line).
+ *
+ * Crash safety: pino calls `flushSync()` after every `fatal` line on
+ * sonic-boom destinations and transports, and registers an exit handler that
+ * flushes the default asynchronous destination, so the last line of a crash
+ * is written. The default is asynchronous because a slow stdout pipe would
+ * otherwise block the event loop on every line.
+ *
+ * @throws {ConfigError} for an unknown level, `destination` together with
+ *   `transport`, or an invalid redact path.
+ * @example
+ * const { logger, flush } = createLogger({ service: 'edge', env: 'production', level: 'info', stackTraces: false });
+ * logger.info({ status: 200, latency_ms: 12 }, 'request completed');
+ * await flush();
+ */
+export function createLogger(setup: LoggerSetup): LoggerHandle {
+  if (!LEVELS.has(setup.level)) {
+    throw new ConfigError('logging.level', setup.level, `one of ${[...LEVELS].join(', ')}`);
+  }
+  if (setup.destination !== undefined && setup.transport !== undefined) {
+    throw new ConfigError('logging.destination', '(a stream)', 'unset when logging.transport is set');
+  }
+  const redactor = createRedactor({
+    keys: setup.redactKeys ?? [],
+    ...(setup.maxStringLength === undefined ? {} : { maxStringLength: setup.maxStringLength }),
+    ...(setup.onRedaction === undefined ? {} : { onRedaction: setup.onRedaction }),
+  });
+  const sanitizer = new LineSanitizer({
+    redactor,
+    stackTraces: setup.stackTraces,
+    onSchemaViolation: setup.onSchemaViolation,
+  });
+  const scrub = redactor.redactString;
+  const base: Line = {
+    service: scrub(setup.service),
+    env: scrub(setup.env),
+    region: scrub(setup.region ?? 'unknown'),
+  };
+  if (setup.version !== undefined) base['version'] = scrub(setup.version);
+
+  const stream = setup.transport
+    ? pino.transport(setup.transport)
+    : (setup.destination ?? pino.destination({ dest: 1, sync: false }));
+
+  const options: pino.LoggerOptions = {
+    level: setup.level,
+    base,
+    messageKey: 'msg',
+    errorKey: 'err',
+    timestamp: isoTimestamp,
+    formatters: { level: levelAsWord },
+    mixin: createLineMixin(sanitizer),
+    mixinMergeStrategy: takeMixin,
+    // The message is scrubbed after printf-style interpolation, so e-mails
+    // in `%s` / `%o` arguments are caught too, in one pass per line.
+    serializers: { msg: (m: unknown) => scrub(messageText(m, redactor)) },
+  };
+  if (setup.redactPaths !== undefined && setup.redactPaths.length > 0) {
+    options.redact = { paths: expandRedactPaths(setup.redactPaths), censor: '[REDACTED]' };
+  }
+  let logger: pino.Logger;
+  try {
+    logger = pino(options, stream as pino.DestinationStream);
+  } catch (error) {
+    if (options.redact === undefined) throw error;
+    throw new ConfigError('logging.redactPaths', setup.redactPaths, 'valid pino redact paths');
+  }
+  installBindingPolicy(logger, sanitizer);
+  return {
+    logger,
+    redactor,
+    flush: (timeoutMs = 5000) => flushDestination(logger, stream, timeoutMs),
+  };
+}
+
+function levelAsWord(label: string): { level: string } {
+  return { level: label };
+}
+
+let lastMs = -1;
+let lastTs = '';
+/**
+ * `,"ts":"<ISO-8601>"`. Cached per millisecond: at high log rates most lines
+ * share a millisecond, and `toISOString()` is the most expensive part of the
+ * timestamp.
+ */
+function isoTimestamp(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTs = `,"ts":"${new Date(now).toISOString()}"`;
+  }
+  return lastTs;
+}
+
+function messageText(m: unknown, redactor: Redactor): string {
+  if (typeof m === 'string') return m;
+  if (typeof m !== 'object' || m === null) return String(m);
+  try {
+    return JSON.stringify(redactor.redactValue(m)) ?? '';
+  } catch {
+    return '[Unserializable]';
+  }
+}
+
+type ChildFn = (this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => pino.Logger;
+type SetBindingsFn = (this: pino.Logger, bindings: pino.Bindings) => void;
+
+/**
+ * Child bindings bypass pino's `formatters.bindings` (pino resets it for
+ * children), so `child()` and `setBindings()` are wrapped on the root
+ * instance (children inherit the wrappers through the prototype chain): the
+ * bindings go through the same schema policy and redactor as a line. Schema
+ * fields become pino bindings, serialized once; the rest becomes a redacted
+ * `extra` merged into each line by the mixin.
+ */
+function installBindingPolicy(root: pino.Logger, sanitizer: LineSanitizer): void {
+  const pinoChild = root.child as unknown as ChildFn;
+  const pinoSetBindings = root.setBindings as unknown as SetBindingsFn;
+
+  function split(self: pino.Logger, bindings: pino.Bindings): { fields: Line; state: LoggerState } {
+    const parent = self as LoggerState;
+    const fields: Line = {};
+    let moved = sanitizer.putAll(fields, bindings ?? {}, undefined);
+    if (fields['msg'] !== undefined) {
+      // A `msg` binding would be written twice on lines with a message.
+      moved = { ...moved, msg: fields['msg'] };
+      delete fields['msg'];
+    }
+    sanitizer.finishExtra(fields, moved, parent[BOUND_EXTRA]);
+    const extra = fields['extra'] as Line | undefined;
+    delete fields['extra'];
+    const keys: Record<string, true> = { ...parent[BOUND_KEYS] };
+    for (const k of Object.keys(fields)) keys[k] = true;
+    return { fields, state: { [BOUND_KEYS]: keys, [BOUND_EXTRA]: extra } };
+  }
+
+  function child(this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): pino.Logger {
+    const { fields, state } = split(this, bindings);
+    const instance = pinoChild.call(this, fields, options);
+    Object.assign(instance, state);
+    return instance;
+  }
+
+  function setBindings(this: pino.Logger, bindings: pino.Bindings): void {
+    const { fields, state } = split(this, bindings);
+    pinoSetBindings.call(this, fields);
+    Object.assign(this, state);
+  }
+
+  Object.defineProperty(root, 'child', { value: child, writable: true, configurable: true });
+  Object.defineProperty(root, 'setBindings', { value: setBindings, writable: true, configurable: true });
+}

@@ -1,0 +1,169 @@
+import type { MetricDefinition, MetricType } from './catalog.js';
+import { OVERFLOW_LABEL_VALUE } from './catalog.js';
+
+/** Longest label value kept; longer values are cut (and still guarded by the cap). */
+export const MAX_LABEL_VALUE_LENGTH = 200;
+
+/**
+ * Separator of label values inside a series key. A control character never
+ * produced by route templates, queue names or status codes.
+ */
+const SEP = '\u0001';
+
+/** Overflow series allowed beyond the cap (one per combination of bounded labels). */
+const OVERFLOW_SERIES_MAX = 100;
+
+/** Hooks through which instruments report what they absorbed. */
+export interface GuardHooks {
+  /** A new label combination arrived after the cap was reached. */
+  onOverflow(metric: string): void;
+  /** A value that is not a finite number (or a negative counter increment) was dropped. */
+  onInvalid(metric: string): void;
+}
+
+/** The label object of one series, values already normalised to strings. */
+export type SeriesLabels = Readonly<Record<string, string>>;
+
+/** Shape shared by the series of every instrument kind. */
+export interface SeriesBase {
+  readonly labels: SeriesLabels;
+}
+
+/**
+ * Normalises one label value: numbers and booleans become strings, nullish
+ * becomes the empty string, long values are cut. Never throws.
+ */
+export function labelValue(raw: unknown): string {
+  if (typeof raw === 'string') {
+    return raw.length > MAX_LABEL_VALUE_LENGTH ? raw.slice(0, MAX_LABEL_VALUE_LENGTH) : raw;
+  }
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') {
+    return String(raw);
+  }
+  return labelValue(safeString(raw));
+}
+
+function safeString(raw: unknown): string {
+  try {
+    return String(raw);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The part every guarded instrument shares: series storage keyed by the label
+ * values in declaration order, and the cardinality cap. Past the cap a new
+ * combination goes to one overflow series (bounded labels keep their value,
+ * the rest read `__overflow__`), and the overflow is counted.
+ *
+ * The key is built by concatenating the values in the declared label order,
+ * decided once at construction: no sorting, no per-call allocation beyond the
+ * key string (prom-client sorts keys and validates every call).
+ */
+export abstract class GuardedMetric<S extends SeriesBase> {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly labelNames: readonly string[];
+  /** prom-client's registry reads this when merging cluster metrics. */
+  readonly aggregator = 'sum';
+  protected series = new Map<string, S>();
+  private readonly cap: number;
+  private readonly keep: readonly boolean[];
+  private readonly hooks: GuardHooks;
+  private overflowCount = 0;
+
+  constructor(def: MetricDefinition, cap: number, hooks: GuardHooks) {
+    this.name = def.name;
+    this.help = def.help;
+    this.type = def.type;
+    this.labelNames = def.labelNames;
+    this.cap = cap;
+    this.hooks = hooks;
+    const bounded = new Set(def.boundedLabels ?? []);
+    this.keep = def.labelNames.map((l) => bounded.has(l));
+  }
+
+  /** Creates the storage of a new series. */
+  protected abstract create(labels: SeriesLabels): S;
+
+  /** Number of series currently held (overflow series included). */
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** How many observations went to an overflow series since start. */
+  get overflowed(): number {
+    return this.overflowCount;
+  }
+
+  protected invalid(): void {
+    this.hooks.onInvalid(this.name);
+  }
+
+  /** The series for a label object, created (or overflowed) on first use. */
+  protected seriesFor(labels: Readonly<Record<string, unknown>> | undefined): S {
+    const names = this.labelNames;
+    const n = names.length;
+    if (n === 0) return this.seriesForKey('', labels);
+    const src = labels ?? EMPTY;
+    let key = labelValue(src[names[0]!]);
+    for (let i = 1; i < n; i++) key += SEP + labelValue(src[names[i]!]);
+    const found = this.series.get(key);
+    if (found !== undefined) return found;
+    return this.seriesForKey(key, src);
+  }
+
+  private seriesForKey(key: string, src: Readonly<Record<string, unknown>> | undefined): S {
+    const found = this.series.get(key);
+    if (found !== undefined) return found;
+    const names = this.labelNames;
+    if (this.series.size < this.cap) {
+      const labels: Record<string, string> = {};
+      for (const name of names) labels[name] = labelValue(src?.[name]);
+      const s = this.create(Object.freeze(labels));
+      this.series.set(key, s);
+      return s;
+    }
+    this.overflowCount++;
+    this.hooks.onOverflow(this.name);
+    // Overflow series: bounded labels keep their value so that ratios such as
+    // 5xx / total stay exact; every other label collapses to one value.
+    // Past cap + OVERFLOW_SERIES_MAX even bounded labels collapse, so a caller
+    // passing arbitrary strings as a "bounded" label still cannot grow memory.
+    const keepBounded = this.series.size < this.cap + OVERFLOW_SERIES_MAX;
+    const labels: Record<string, string> = {};
+    let okey = '\u0002';
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const v = keepBounded && this.keep[i] ? labelValue(src?.[name]) : OVERFLOW_LABEL_VALUE;
+      labels[name] = v;
+      okey += SEP + v;
+    }
+    const existing = this.series.get(okey);
+    if (existing !== undefined) return existing;
+    const s = this.create(Object.freeze(labels));
+    this.series.set(okey, s);
+    return s;
+  }
+
+  /** Removes one series, e.g. a queue that no longer exists. */
+  remove(labels: Readonly<Record<string, unknown>>): void {
+    const names = this.labelNames;
+    this.series.delete(names.map((n) => labelValue(labels[n])).join(SEP));
+  }
+
+  /** Drops every series. */
+  reset(): void {
+    this.series.clear();
+  }
+
+  /** Every series, for exposition. */
+  allSeries(): IterableIterator<S> {
+    return this.series.values();
+  }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});

@@ -1,0 +1,113 @@
+import { context, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/** Options of {@link BoundedBatchSpanProcessor}. */
+export interface BoundedBatchOptions {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMs: number;
+  exportTimeoutMs: number;
+  /** Called with the number of spans dropped and why. */
+  onDrop(reason: 'queue_full' | 'export_failed' | 'export_timeout', count: number): void;
+}
+
+/**
+ * A batch span processor whose memory is bounded and whose losses are
+ * counted. OpenTelemetry's BatchSpanProcessor drops on a full queue too, but
+ * only reports it through `diag`; here every dropped span reaches a
+ * self-metric (`stacklight_spans_dropped_total{reason}`), and a slow or dead
+ * collector can hold at most `maxQueueSize` spans plus one batch in flight.
+ */
+export class BoundedBatchSpanProcessor implements SpanProcessor {
+  private queue: ReadableSpan[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private exporting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly options: BoundedBatchOptions,
+  ) {}
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.closed || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.queue.length >= this.options.maxQueueSize) {
+      this.options.onDrop('queue_full', 1);
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.options.maxExportBatchSize) this.kick();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.kick(), this.options.scheduledDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Starts an export unless one is in flight (one at a time keeps memory bounded). */
+  private kick(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.exporting !== undefined || this.queue.length === 0) return;
+    this.exporting = this.exportBatch().finally(() => {
+      this.exporting = undefined;
+      if (this.queue.length >= this.options.maxExportBatchSize) this.kick();
+      else if (this.queue.length > 0 && this.timer === undefined && !this.closed) {
+        this.timer = setTimeout(() => this.kick(), this.options.scheduledDelayMs);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private exportBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxExportBatchSize);
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (reason?: 'export_failed' | 'export_timeout'): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timeout);
+        if (reason !== undefined) this.options.onDrop(reason, batch.length);
+        resolve();
+      };
+      const timeout = setTimeout(() => finish('export_timeout'), this.options.exportTimeoutMs);
+      timeout.unref();
+      // The exporter's own HTTP calls must not be traced (they would feed the queue).
+      context.with(suppressTracing(context.active()), () => {
+        try {
+          this.exporter.export(batch, (result) =>
+            finish(result.code === ExportResultCode.SUCCESS ? undefined : 'export_failed'),
+          );
+        } catch {
+          finish('export_failed');
+        }
+      });
+    });
+  }
+
+  /** Exports everything queued, batch by batch. */
+  async forceFlush(): Promise<void> {
+    if (this.exporting !== undefined) await this.exporting;
+    while (this.queue.length > 0) {
+      this.kick();
+      if (this.exporting !== undefined) await this.exporting;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.forceFlush();
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.exporter.shutdown();
+  }
+
+  /** Spans waiting for export (for tests and diagnostics). */
+  get queued(): number {
+    return this.queue.length;
+  }
+}

@@ -1,0 +1,182 @@
+import {
+  context,
+  propagation,
+  trace,
+  type TextMapPropagator,
+  type Tracer,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { ResolvedConfig } from '../config/resolve.js';
+import { INVALID, parseKeyValueList } from '../config/kinds.js';
+import { SDK_VERSION } from '../version.js';
+import { BoundedBatchSpanProcessor } from './batch-processor.js';
+import { createW3CPropagator } from './carriers.js';
+
+/** What the tracing room gives `init()`. */
+export interface TracingRoom {
+  tracer: Tracer;
+  provider: NodeTracerProvider | undefined;
+  propagator: TextMapPropagator;
+  /** Problems found while registering the OpenTelemetry globals, with their fix. */
+  warnings: string[];
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Sampler for the configured name and ratio. */
+export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+function createExporter(config: ResolvedConfig['tracing']): SpanExporter | undefined {
+  switch (config.exporter) {
+    case 'otlp':
+      return new OTLPTraceExporter({
+        url: config.endpoint,
+        headers: config.headers,
+        timeoutMillis: config.exportTimeoutMs,
+      });
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'none':
+      return undefined;
+  }
+}
+
+/** Resource attributes from the config plus the other `OTEL_RESOURCE_ATTRIBUTES`. */
+function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
+  const extra = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyValueList(env.OTEL_RESOURCE_ATTRIBUTES) : {};
+  return defaultResource().merge(
+    resourceFromAttributes({
+      ...(extra === INVALID ? {} : extra),
+      'service.name': config.service,
+      'service.version': config.version,
+      'deployment.environment.name': config.env,
+      'cloud.region': config.region,
+      'telemetry.distro.name': 'stacklight',
+      'telemetry.distro.version': SDK_VERSION,
+    }),
+  );
+}
+
+function delegateName(): string | undefined {
+  const global = trace.getTracerProvider() as { getDelegate?: () => object };
+  const delegate = global.getDelegate ? global.getDelegate() : global;
+  const name = delegate.constructor.name;
+  return name === 'NoopTracerProvider' ? undefined : name;
+}
+
+/**
+ * Builds the tracer provider (parent-based ratio sampler by default, bounded
+ * batch processor, exporter chosen by config) and registers it, the
+ * AsyncLocalStorage context manager and the propagator as OpenTelemetry
+ * globals. When another SDK already holds a global, stacklight keeps its own
+ * provider for its spans and reports the conflict instead of fighting over it.
+ */
+export function createTracing(
+  config: ResolvedConfig,
+  onDrop: (reason: string, count: number) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): TracingRoom {
+  // Strict W3C trace context plus baggage.
+  const propagator = createW3CPropagator();
+  const warnings: string[] = [];
+  if (!config.tracing.enabled) {
+    return {
+      tracer: trace.getTracer('stacklight', SDK_VERSION),
+      provider: undefined,
+      propagator,
+      warnings,
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+  }
+  const t = config.tracing;
+  const processors: SpanProcessor[] = [...t.spanProcessors];
+  const exporter = createExporter(t);
+  if (exporter !== undefined) {
+    processors.unshift(
+      new BoundedBatchSpanProcessor(exporter, {
+        maxQueueSize: t.maxQueueSize,
+        maxExportBatchSize: Math.min(t.maxExportBatchSize, t.maxQueueSize),
+        scheduledDelayMs: t.scheduledDelayMs,
+        exportTimeoutMs: t.exportTimeoutMs,
+        onDrop,
+      }),
+    );
+  }
+  const provider = new NodeTracerProvider({
+    resource: resourceOf(config, env),
+    sampler: createSampler(t.sampler, t.sampleRatio),
+    spanProcessors: processors,
+  });
+
+  const other = delegateName();
+  if (other !== undefined) {
+    warnings.push(
+      `another global TracerProvider (${other}) is already registered: stacklight's spans go to its own provider, ` +
+        `but spans of other instrumentations go to ${other}. Fix: set up tracing only through stacklight ` +
+        `(pass extra processors as tracing.spanProcessors), or call init() before the other SDK starts.`,
+    );
+  } else {
+    trace.setGlobalTracerProvider(provider);
+  }
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const ownsContext = context.setGlobalContextManager(contextManager);
+  if (!ownsContext) {
+    contextManager.disable();
+    warnings.push(
+      'another global OpenTelemetry context manager is already registered; stacklight uses it. ' +
+        'Fix: make sure it is an AsyncLocalStorage context manager, or let stacklight register its own.',
+    );
+  }
+  const ownsPropagator = propagation.setGlobalPropagator(propagator);
+  if (!ownsPropagator) {
+    warnings.push(
+      'another global OpenTelemetry propagator is already registered: incoming traceparent headers may be ' +
+        "parsed by it instead of stacklight's strict W3C propagator. Fix: remove the other propagation setup.",
+    );
+  }
+
+  return {
+    tracer: provider.getTracer('stacklight', SDK_VERSION),
+    provider,
+    propagator,
+    warnings,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: async () => {
+      await provider.shutdown();
+      // Give back only the globals stacklight registered, so that a later
+      // init() (tests, hot reload) can register again.
+      if (other === undefined) trace.disable();
+      if (ownsContext) context.disable();
+      if (ownsPropagator) propagation.disable();
+    },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * Public option types of `init()`. Everything here is semver surface.
+ */
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { TransportMultiOptions, TransportPipelineOptions, TransportSingleOptions } from 'pino';
+
+/** Log levels, lowest first. `silent` turns logging off. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** Exporters for finished spans (`OTEL_TRACES_EXPORTER`). */
+export type TracesExporterName = 'otlp' | 'console' | 'none';
+
+/** Samplers (`OTEL_TRACES_SAMPLER`). */
+export type SamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+
+/** `logging` section of {@link StacklightOptions}. */
+export interface LoggingOptions {
+  /**
+   * Lowest level written.
+   * @default 'info'
+   * Environment: `STACKLIGHT_LOG_LEVEL`.
+   */
+  level?: LogLevel;
+  /**
+   * Where lines go. Any writable stream (tests pass a capture stream).
+   * @default process stdout
+   */
+  destination?: NodeJS.WritableStream;
+  /** A pino transport (e.g. a Loki transport) used instead of `destination`. */
+  transport?: TransportSingleOptions | TransportMultiOptions | TransportPipelineOptions;
+  /** Extra keys redacted at any depth, matched case-insensitively. */
+  redactKeys?: string[];
+  /** Extra fixed paths redacted by pino's path-based redaction (`req.headers.x`). */
+  redactPaths?: string[];
+  /**
+   * Write `error.stack`.
+   * @default true when `env` is `development` or `test`, false otherwise
+   * Environment: `STACKLIGHT_LOG_STACKS`.
+   */
+  stackTraces?: boolean;
+  /**
+   * Longest string kept in a log line; longer strings are cut with a marker.
+   * @default 8192
+   */
+  maxStringLength?: number;
+}
+
+/** `metrics` section of {@link StacklightOptions}. */
+export interface MetricsOptions {
+  /**
+   * Collect Node.js process metrics (prom-client default metrics).
+   * @default true
+   * Environment: `STACKLIGHT_DEFAULT_METRICS`.
+   */
+  defaultMetrics?: boolean;
+  /**
+   * Series cap per metric; past it new label combinations go to one overflow series.
+   * @default 2000
+   * Environment: `STACKLIGHT_MAX_SERIES_PER_METRIC`.
+   */
+  maxSeriesPerMetric?: number;
+  /**
+   * Add `env` and `region` as labels on every series (besides `service`).
+   * @default false
+   * Environment: `STACKLIGHT_METRICS_ENV_LABELS`.
+   */
+  envLabels?: boolean;
+  /**
+   * Serve `/metrics` on its own port (services without HTTP, e.g. workers). 0 picks a free port.
+   * Environment: `STACKLIGHT_METRICS_PORT`.
+   */
+  port?: number;
+  /**
+   * Interface of the metrics port.
+   * @default '0.0.0.0'
+   * Environment: `STACKLIGHT_METRICS_HOST`.
+   */
+  host?: string;
+  /**
+   * Path of the metrics endpoint.
+   * @default '/metrics'
+   */
+  path?: string;
+  /**
+   * Bearer token required to read the metrics endpoint.
+   * Environment: `STACKLIGHT_METRICS_TOKEN`.
+   */
+  token?: string;
+  /**
+   * Upper bound for each scrape-time collector (queue depth…), in ms.
+   * @default 2000
+   */
+  collectTimeoutMs?: number;
+}
+
+/** `tracing` section of {@link StacklightOptions}. */
+export interface TracingOptions {
+  /**
+   * Turn tracing on or off.
+   * @default true
+   * Environment: `OTEL_SDK_DISABLED=true` turns it off; `STACKLIGHT_TRACING_ENABLED`.
+   */
+  enabled?: boolean;
+  /**
+   * Span exporter.
+   * @default 'otlp'
+   * Environment: `OTEL_TRACES_EXPORTER`, `STACKLIGHT_TRACES_EXPORTER`.
+   */
+  exporter?: TracesExporterName;
+  /**
+   * OTLP/HTTP traces URL.
+   * @default 'http://localhost:4318/v1/traces'
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`), `STACKLIGHT_TRACES_ENDPOINT`.
+   */
+  endpoint?: string;
+  /**
+   * Headers sent with each export (e.g. an API key).
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS`.
+   */
+  headers?: Record<string, string>;
+  /**
+   * Sampler.
+   * @default 'parentbased_traceidratio'
+   * Environment: `OTEL_TRACES_SAMPLER`, `STACKLIGHT_TRACES_SAMPLER`.
+   */
+  sampler?: SamplerName;
+  /**
+   * Ratio for the ratio-based samplers, in [0, 1].
+   * @default 1
+   * Environment: `OTEL_TRACES_SAMPLER_ARG`, `STACKLIGHT_TRACES_SAMPLE_RATIO`.
+   */
+  sampleRatio?: number;
+  /**
+   * Finished spans held for export; past it spans are dropped and counted.
+   * @default 2048
+   * Environment: `OTEL_BSP_MAX_QUEUE_SIZE`.
+   */
+  maxQueueSize?: number;
+  /**
+   * Spans per export request.
+   * @default 512
+   * Environment: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+   */
+  maxExportBatchSize?: number;
+  /**
+   * Delay between two exports, in ms.
+   * @default 5000
+   * Environment: `OTEL_BSP_SCHEDULE_DELAY`.
+   */
+  scheduledDelayMs?: number;
+  /**
+   * Timeout of one export request, in ms.
+   * @default 10000
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`.
+   */
+  exportTimeoutMs?: number;
+  /**
+   * Extra span processors (e.g. `stacklight/testing`'s in-memory exporter).
+   * They are added beside the configured exporter.
+   */
+  spanProcessors?: SpanProcessor[];
+}
+
+/** `sentry` section of {@link StacklightOptions}. */
+export interface SentryOptions {
+  /**
+   * Sentry DSN; error tracking is off without one.
+   * Environment: `SENTRY_DSN`, `STACKLIGHT_SENTRY_DSN`.
+   */
+  dsn?: string;
+  /**
+   * Share of error events sent, in [0, 1].
+   * @default 1
+   */
+  sampleRate?: number;
+}
+
+/** `shutdown` section of {@link StacklightOptions}. */
+export interface ShutdownOptions {
+  /**
+   * Upper bound of `shutdown()`, in ms: flushing spans and logs never takes longer.
+   * @default 5000
+   * Environment: `STACKLIGHT_SHUTDOWN_TIMEOUT_MS`.
+   */
+  timeoutMs?: number;
+  /**
+   * Run `shutdown()` on SIGTERM and SIGINT, then exit.
+   * @default false
+   * Environment: `STACKLIGHT_HANDLE_SIGNALS`.
+   */
+  handleSignals?: boolean;
+}
+
+/**
+ * Options of `init()`. Precedence for every setting: explicit option >
+ * standard `OTEL_*` variable > `STACKLIGHT_*` variable > default.
+ *
+ * @example
+ * ```ts
+ * const telemetry = init({ service: 'edge', env: 'prod', region: 'eu-west-1' });
+ * ```
+ */
+export interface StacklightOptions {
+  /**
+   * Service name; labels every series, log line and span (`service.name`).
+   * Required from one source.
+   * Environment: `OTEL_SERVICE_NAME`, `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, `STACKLIGHT_SERVICE`.
+   */
+  service?: string;
+  /**
+   * Deployment environment (`development`, `test`, `staging`, `production`…).
+   * @default NODE_ENV, else 'production'
+   * Environment: `deployment.environment.name` in `OTEL_RESOURCE_ATTRIBUTES`, `STACKLIGHT_ENV`.
+   */
+  env?: string;
+  /**
+   * Region (`cloud.region`).
+   * @default 'unknown'
+   * Environment: `cloud.region` in `OTEL_RESOURCE_ATTRIBUTES`, `STACKLIGHT_REGION`.
+   */
+  region?: string;
+  /**
+   * Service version (`service.version`, build-info label).
+   * @default npm_package_version, else '0.0.0'
+   * Environment: `service.version` in `OTEL_RESOURCE_ATTRIBUTES`, `STACKLIGHT_VERSION`.
+   */
+  version?: string;
+  logging?: LoggingOptions;
+  metrics?: MetricsOptions;
+  tracing?: TracingOptions;
+  sentry?: SentryOptions;
+  shutdown?: ShutdownOptions;
+}

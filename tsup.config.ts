@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup';
+
+/**
+ * One entry per subpath export. ESM (.js) and CommonJS (.cjs) with a
+ * declaration file for each (.d.ts / .d.cts), so that `import` and
+ * `require` consumers both get types that match the code they load.
+ */
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  // import.meta.url in the CJS build (self-check resolves modules from it).
+  shims: true,
+  treeshake: true,
+});
