@@ -1,0 +1,70 @@
+/**
+ * Tables generated from the catalogs, written into docs/*.md between
+ * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` markers.
+ * `npm run docs` rewrites them; a test fails when a page is stale.
+ */
+import { SETTINGS, type Setting } from '../src/config/settings.js';
+import {
+  METRIC_CATALOG,
+  SELF_METRIC_CATALOG,
+  type MetricDefinition,
+} from '../src/metrics/catalog.js';
+
+const code = (s: string): string => `\`${s}\``;
+
+function defaultText(s: Setting<unknown>): string {
+  if (s.defaultDoc !== undefined) return s.defaultDoc;
+  if (typeof s.default === 'function') return '(computed)';
+  if (s.default === undefined) return '(unset)';
+  if (Array.isArray(s.default) && s.default.length === 0) return '(none)';
+  if (typeof s.default === 'object' && s.default !== null && Object.keys(s.default).length === 0)
+    return '(none)';
+  return code(JSON.stringify(s.default));
+}
+
+function configTable(): string {
+  const rows = (SETTINGS as readonly Setting<unknown>[]).map((s) => {
+    const vars = [
+      ...(s.standard ?? []).map((e) => e.name),
+      ...(s.stacklight ? [s.stacklight] : []),
+    ];
+    return `| ${code(s.option)} | ${vars.length ? vars.map(code).join(', ') : '—'} | ${defaultText(s)} | ${s.kind.allowed} |`;
+  });
+  return [
+    '| option | environment (highest first) | default | allowed |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+function metricRows(defs: readonly MetricDefinition[]): string {
+  const rows = defs.map((d) => {
+    const labels = ['service', ...d.labelNames].map(code).join(', ');
+    const buckets = d.buckets ? d.buckets.join(', ') : '—';
+    return `| ${code(d.name)} | ${d.type} | ${labels} | ${d.unit} | ${buckets} | ${d.help} |`;
+  });
+  return [
+    '| name | type | labels | unit | buckets | help |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** Every generated block, by marker name. */
+export const GENERATED: Record<string, () => string> = {
+  'config-table': configTable,
+  'metrics-catalog': () => metricRows(Object.values(METRIC_CATALOG)),
+  'self-metrics': () => metricRows(Object.values(SELF_METRIC_CATALOG)),
+};
+
+/** Replaces every known generated block of a page; unknown markers are an error. */
+export function renderPage(page: string): string {
+  return page.replace(
+    /<!-- generated:([a-z-]+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g,
+    (_all, name: string) => {
+      const gen = GENERATED[name];
+      if (!gen) throw new Error(`unknown generated block "${name}"`);
+      return `<!-- generated:${name} -->\n${gen()}\n<!-- /generated:${name} -->`;
+    },
+  );
+}
