@@ -3,6 +3,7 @@
  * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` markers.
  * `npm run docs` rewrites them; a test fails when a page is stale.
  */
+import { format, resolveConfig } from 'prettier';
 import { SETTINGS, type Setting } from '../src/config/settings.js';
 import {
   METRIC_CATALOG,
@@ -67,4 +68,10 @@ export function renderPage(page: string): string {
       return `<!-- generated:${name} -->\n${gen()}\n<!-- /generated:${name} -->`;
     },
   );
+}
+
+/** `renderPage`, then Prettier with the repo's config, as `npm run format` would leave it. */
+export async function renderPageFormatted(page: string, filepath: string): Promise<string> {
+  const options = (await resolveConfig(filepath)) ?? {};
+  return format(renderPage(page), { ...options, filepath });
 }
