@@ -83,9 +83,7 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
   const quiet: GuardHooks = { onOverflow: () => undefined, onInvalid: () => undefined };
   const self = {} as Record<string, GuardedCounter | GuardedGauge | GuardedHistogram>;
   for (const [key, def] of Object.entries(SELF_METRIC_CATALOG)) {
-    const m = instrument(def, cap, quiet, undefined);
-    register(registry, m);
-    self[key] = m;
+    self[key] = instrument(def, cap, quiet, undefined);
   }
   const selfMetrics = self as unknown as SelfMetrics;
 
@@ -102,6 +100,9 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
 
   const metrics = {} as Record<string, unknown>;
   for (const [key, def] of Object.entries(METRIC_CATALOG)) metrics[key] = define(def);
+  // Registered after the catalog so that the exposition reads the service's
+  // metrics first and stacklight's own health last.
+  for (const m of Object.values(self)) register(registry, m);
 
   selfMetrics.buildInfo.set(
     { version: setup.serviceVersion, sdk_version: SDK_VERSION, node_version: process.version },

@@ -12,6 +12,11 @@ const SPEC: Record<string, [string, string[]]> = {
   http_request_duration_seconds: ['histogram', ['route', 'method', 'code']],
   job_duration_ms: ['histogram', ['queue', 'job', 'status']],
   queue_depth: ['gauge', ['queue', 'state']],
+  // Not in the spec's list: job counters named by its conventions (issue 6).
+  job_attempts_total: ['counter', ['queue', 'job']],
+  job_retries_total: ['counter', ['queue', 'job']],
+  job_failures_total: ['counter', ['queue', 'job', 'final']],
+  job_stalled_total: ['counter', ['queue']],
   event_outbox_writes_total: ['counter', ['type']],
   event_delivery_lag_ms: ['histogram', ['channel']],
   vendor_429_total: ['counter', ['vendor']],
@@ -21,6 +26,10 @@ const SPEC: Record<string, [string, string[]]> = {
   ai_request_errors_total: ['counter', ['endpoint', 'reason']],
   ws_active_connections: ['gauge', []],
   ws_dropped_connections_total: ['counter', ['reason']],
+  // Not in the spec's list: the SSE subscriber's stream lag and drops (issue 5).
+  sse_stream_lag_ms: ['histogram', []],
+  sse_dropped_events_total: ['counter', ['reason']],
+  sse_reconnects_total: ['counter', ['reason']],
 };
 
 describe('metric catalog', () => {
