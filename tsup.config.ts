@@ -8,6 +8,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    bullmq: 'src/bullmq.ts',
     cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],

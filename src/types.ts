@@ -2,7 +2,12 @@
  * Public option types of `init()`. Everything here is semver surface.
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TransportMultiOptions, TransportPipelineOptions, TransportSingleOptions } from 'pino';
+import type {
+  DestinationStream,
+  TransportMultiOptions,
+  TransportPipelineOptions,
+  TransportSingleOptions,
+} from 'pino';
 
 /** Log levels, lowest first. `silent` turns logging off. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -28,10 +33,11 @@ export interface LoggingOptions {
    */
   level?: LogLevel;
   /**
-   * Where lines go. Any writable stream (tests pass a capture stream).
-   * @default process stdout
+   * Where lines go: any writable stream (tests pass a capture stream) or a
+   * pino destination (`pino.destination('/var/log/app.log')`).
+   * @default process stdout, written asynchronously
    */
-  destination?: NodeJS.WritableStream;
+  destination?: NodeJS.WritableStream | DestinationStream;
   /** A pino transport (e.g. a Loki transport) used instead of `destination`. */
   transport?: TransportSingleOptions | TransportMultiOptions | TransportPipelineOptions;
   /** Extra keys redacted at any depth, matched case-insensitively. */

@@ -22,7 +22,7 @@ export interface ResolvedConfig {
     redactKeys: string[];
     redactPaths: string[];
     maxStringLength: number;
-    destination: NodeJS.WritableStream | undefined;
+    destination: LoggingOptions['destination'];
     transport: LoggingOptions['transport'];
   };
   metrics: {
@@ -256,7 +256,7 @@ export function resolveConfig(
   return config;
 }
 
-function isWritable(v: unknown): v is NodeJS.WritableStream {
+function isWritable(v: unknown): v is NonNullable<LoggingOptions['destination']> {
   return (
     typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function'
   );

@@ -62,6 +62,11 @@ const DELIVERY_MS_BUCKETS = [
   5, 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000, 60000,
 ] as const;
 
+/** SSE stream lag (outbox → subscriber), in seconds: the same bounds as delivery lag. */
+const SSE_LAG_SECONDS_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60,
+] as const;
+
 const VENDOR_MS_BUCKETS = [
   10, 25, 50, 100, 250, 500, 1000, 1500, 2500, 3000, 5000, 10000, 30000, 60000,
 ] as const;
@@ -98,7 +103,7 @@ export const METRIC_CATALOG = {
   jobDurationMs: {
     name: 'job_duration_ms',
     type: 'histogram',
-    help: 'Background job run duration in milliseconds, by queue, job name and final status.',
+    help: 'Background job run duration in milliseconds, by queue, job kind (import, score, sim, digest, else the job name) and status.',
     labelNames: ['queue', 'job', 'status'],
     boundedLabels: ['status'],
     buckets: JOB_MS_BUCKETS,
@@ -230,22 +235,23 @@ export const METRIC_CATALOG = {
     stacks: ['S2'],
   },
   // Not in the spec's list: the SSE subscriber's SLIs ("stream_lag, drops"
-  // under /internal/events/subscribe in the health map; RB-07), named by its
-  // conventions (issue 5).
-  sseStreamLagMs: {
-    name: 'sse_stream_lag_ms',
+  // under /internal/events/subscribe in the health map; RB-07), issue 5. New
+  // names follow Prometheus naming (base unit seconds); only the spec's own
+  // names keep `_ms`.
+  sseStreamLagSeconds: {
+    name: 'sse_stream_lag_seconds',
     type: 'histogram',
-    help: 'Time from outbox write to receipt by a subscriber of the SSE event stream (/internal/events/subscribe), in milliseconds.',
+    help: 'Time from outbox write to receipt by a subscriber of the SSE event stream (/internal/events/subscribe), in seconds.',
     labelNames: [],
-    buckets: DELIVERY_MS_BUCKETS,
-    sloThresholds: [1500, 3000],
-    unit: 'milliseconds',
+    buckets: SSE_LAG_SECONDS_BUCKETS,
+    sloThresholds: [1.5, 3],
+    unit: 'seconds',
     stacks: ['S2'],
   },
   sseDroppedEventsTotal: {
     name: 'sse_dropped_events_total',
     type: 'counter',
-    help: 'Events an SSE subscriber received but could not hand on, by reason (malformed, handler_error).',
+    help: 'Events an SSE subscriber received but could not hand on, by reason (malformed, too_large, handler_error).',
     labelNames: ['reason'],
     boundedLabels: ['reason'],
     unit: 'events',

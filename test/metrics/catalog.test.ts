@@ -27,7 +27,7 @@ const SPEC: Record<string, [string, string[]]> = {
   ws_active_connections: ['gauge', []],
   ws_dropped_connections_total: ['counter', ['reason']],
   // Not in the spec's list: the SSE subscriber's stream lag and drops (issue 5).
-  sse_stream_lag_ms: ['histogram', []],
+  sse_stream_lag_seconds: ['histogram', []],
   sse_dropped_events_total: ['counter', ['reason']],
   sse_reconnects_total: ['counter', ['reason']],
 };
