@@ -146,12 +146,11 @@ interface GenericMetric {
   values?: GenericValue[];
 }
 
-async function renderGeneric(
-  metric: { get(): Promise<GenericMetric> | GenericMetric },
+function renderGeneric(
+  data: GenericMetric,
   defaultLabels: Readonly<Record<string, string>>,
   om: boolean,
-): Promise<string> {
-  const data = await metric.get();
+): string {
   const { family, text } = header(data.name, data.type, data.help, om);
   let out = text;
   for (const v of data.values ?? []) {
@@ -209,36 +208,43 @@ export async function renderMetrics(
   const defaultLabels = options.defaultLabels ?? {};
   const defaults = labelPairs(defaultLabels);
   const timeout = options.collectTimeoutMs ?? 2000;
-  const parts = await Promise.all(
-    registry.getMetricsAsArray().map(async (metric) => {
-      const m = metric as unknown;
+  const metrics = registry.getMetricsAsArray() as unknown[];
+  // Phase 1, asynchronous: scrape-time collectors and other libraries'
+  // get(), each bounded by the timeout. A failed or slow collector is
+  // reported; its gauge still shows what the collector last set (the
+  // collector owns staleness, e.g. by removing series it could not refresh).
+  const generic = await Promise.all(
+    metrics.map(async (m): Promise<GenericMetric | undefined> => {
+      const name = (m as { name?: string }).name ?? 'unknown';
       try {
         if (m instanceof GuardedGauge) {
-          // A failed or slow collector is reported; the gauge still shows what
-          // its collector last set (the collector owns staleness, e.g. by
-          // removing series it could not refresh).
           await withTimeout(
             m.collect((err) => options.onCollectError?.(m.name, err)),
             timeout,
-          ).catch((err: unknown) => options.onCollectError?.(m.name, err));
+          );
+          return undefined;
         }
-        if (
-          m instanceof GuardedCounter ||
-          m instanceof GuardedGauge ||
-          m instanceof GuardedHistogram
-        ) {
-          return renderGuarded(m, defaults, om);
-        }
+        if (m instanceof GuardedCounter || m instanceof GuardedHistogram) return undefined;
         return await withTimeout(
-          renderGeneric(m as { get(): Promise<GenericMetric> }, defaultLabels, om),
+          Promise.resolve((m as { get(): Promise<GenericMetric> }).get()),
           timeout,
         );
       } catch (err) {
-        options.onCollectError?.((m as { name?: string }).name ?? 'unknown', err);
-        return '';
+        options.onCollectError?.(name, err);
+        return undefined;
       }
     }),
   );
+  // Phase 2, synchronous: render everything after every collector ran, so
+  // that what the collectors counted (e.g. a failed queue read in the
+  // self-metrics) is in this same scrape.
+  const parts = metrics.map((m, i) => {
+    if (m instanceof GuardedCounter || m instanceof GuardedGauge || m instanceof GuardedHistogram) {
+      return renderGuarded(m, defaults, om);
+    }
+    const data = generic[i];
+    return data === undefined ? '' : renderGeneric(data, defaultLabels, om);
+  });
   const body = parts.filter((p) => p !== '').join('');
   return om ? `${body}# EOF\n` : body;
 }

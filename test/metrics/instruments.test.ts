@@ -89,6 +89,15 @@ describe('guarded instruments', () => {
     expect(text).toContain('queue_depth{queue="q_import",state="waiting",service="edge"} 7');
   });
 
+  it('renders what collectors counted in the same scrape', async () => {
+    const { metrics, self, registry } = room();
+    metrics.queueDepth.addCollector(() => {
+      self.internalErrorsTotal.inc({ component: 'queue_depth' });
+    });
+    const text = await renderMetrics(registry);
+    expect(text).toContain('stacklight_internal_errors_total{component="queue_depth"} 1');
+  });
+
   it('reports a hanging collector and still answers within the collect timeout', async () => {
     const { metrics, registry } = room();
     metrics.queueDepth.set({ queue: 'q', state: 'waiting' }, 1);
