@@ -82,3 +82,59 @@ export type {
   TraceParent,
   WithSpanOptions,
 } from './tracing/index.js';
+
+// outbound HTTP clients (vendors, AI Coach, internal services)
+export {
+  AI_COACH_ENDPOINTS,
+  AI_OTHER_ENDPOINT,
+  createAiCoachClient,
+  createServiceClient,
+  createVendorClient,
+} from './clients/index.js';
+export type {
+  AiCoachClient,
+  AiCoachClientOptions,
+  AiCoachEndpoint,
+  AiErrorReason,
+  AiRequestInit,
+  BaseClientOptions,
+  ClientRequestInit,
+  FetchLike,
+  InstrumentedFetch,
+  ServiceClient,
+  ServiceClientOptions,
+  VendorClient,
+  VendorClientOptions,
+} from './clients/index.js';
+
+// events: outbox, WebSocket/SSE delivery, connection tracking, SSE subscriber
+export {
+  createEventDelivery,
+  createOutbox,
+  instrumentWebSocketServer,
+  OTHER_EVENT_TYPE,
+  SSE_SUBSCRIBER_DEFAULTS,
+  subscribeToEvents,
+  trackWebSocket,
+  wsDropReason,
+} from './events/index.js';
+export type {
+  DeliverOptions,
+  DeliveryChannel,
+  EventDelivery,
+  EventDeliveryOptions,
+  EventEnvelope,
+  Outbox,
+  OutboxEvent,
+  OutboxOptions,
+  SseDropReason,
+  SseEventMeta,
+  SseLostReason,
+  SseSubscriberOptions,
+  SseSubscription,
+  TrackedWebSocket,
+  WebSocketLike,
+  WebSocketServerLike,
+  WsDropReason,
+  WsTrackingOptions,
+} from './events/index.js';

@@ -317,7 +317,7 @@ export const SELF_METRIC_CATALOG = {
   spansDroppedTotal: {
     name: 'stacklight_spans_dropped_total',
     type: 'counter',
-    help: 'Finished spans that were not exported, by reason (queue_full, export_failed).',
+    help: 'Finished spans that were not exported, by reason (queue_full, export_failed, export_timeout, shutdown).',
     labelNames: ['reason'],
     boundedLabels: ['reason'],
     unit: 'spans',

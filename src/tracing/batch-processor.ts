@@ -9,7 +9,10 @@ export interface BoundedBatchOptions {
   scheduledDelayMs: number;
   exportTimeoutMs: number;
   /** Called with the number of spans dropped and why. */
-  onDrop(reason: 'queue_full' | 'export_failed' | 'export_timeout', count: number): void;
+  onDrop(
+    reason: 'queue_full' | 'export_failed' | 'export_timeout' | 'shutdown',
+    count: number,
+  ): void;
 }
 
 /**
@@ -74,7 +77,13 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
         if (reason !== undefined) this.options.onDrop(reason, batch.length);
         resolve();
       };
-      const timeout = setTimeout(() => finish('export_timeout'), this.options.exportTimeoutMs);
+      // The exporter has its own timeout of the same length and usually
+      // answers first; this one only guards against an exporter that never
+      // calls back. A batch counted here may in rare cases still arrive.
+      const timeout = setTimeout(
+        () => finish('export_timeout'),
+        this.options.exportTimeoutMs + 1000,
+      );
       timeout.unref();
       // The exporter's own HTTP calls must not be traced (they would feed the queue).
       context.with(suppressTracing(context.active()), () => {
@@ -89,21 +98,35 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     });
   }
 
-  /** Exports everything queued, batch by batch. */
+  /**
+   * Exports what is queued when the call starts, batch by batch. Spans that
+   * end meanwhile wait for the next flush: under continuous load a flush
+   * that chased the queue would never finish.
+   */
   async forceFlush(): Promise<void> {
+    let batches = Math.ceil(this.queue.length / this.options.maxExportBatchSize);
     if (this.exporting !== undefined) await this.exporting;
-    while (this.queue.length > 0) {
+    while (batches-- > 0 && this.queue.length > 0) {
       this.kick();
       if (this.exporting !== undefined) await this.exporting;
     }
   }
 
+  /**
+   * Stops taking spans first, then exports what is queued. Whatever is still
+   * queued when the exporter shuts down is counted as dropped (`shutdown`).
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
-    await this.forceFlush();
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.exporter.shutdown();
+    try {
+      await this.forceFlush();
+    } finally {
+      if (this.queue.length > 0) this.options.onDrop('shutdown', this.queue.length);
+      this.queue = [];
+      await this.exporter.shutdown();
+    }
   }
 
   /** Spans waiting for export (for tests and diagnostics). */

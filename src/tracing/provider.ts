@@ -171,12 +171,13 @@ export function createTracing(
     warnings,
     forceFlush: () => provider.forceFlush(),
     shutdown: async () => {
-      await provider.shutdown();
       // Give back only the globals stacklight registered, so that a later
-      // init() (tests, hot reload) can register again.
+      // init() (tests, hot reload) can register again — first, so that a
+      // flush stuck on a dead collector cannot keep them held.
       if (other === undefined) trace.disable();
       if (ownsContext) context.disable();
       if (ownsPropagator) propagation.disable();
+      await provider.shutdown();
     },
   };
 }

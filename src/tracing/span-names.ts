@@ -46,7 +46,16 @@ const catalog = {
     template: false,
     stack: 'S2',
     kind: 'producer',
-    description: 'Edge pushes one event to a WebSocket client.',
+    description:
+      'Edge pushes one event to a WebSocket client; linked (not parented) to the trace that produced the event.',
+  },
+  sseSend: {
+    name: 'SSE send',
+    template: false,
+    stack: 'S3',
+    kind: 'producer',
+    description:
+      'Core pushes one event to an SSE subscriber; linked to the trace that produced the event.',
   },
   enqueue: {
     name: 'enqueue <queue>',
@@ -62,6 +71,14 @@ const catalog = {
     kind: 'producer',
     description: 'Core enqueues a trade import on q_import.',
   },
+  process: {
+    name: 'process <queue>',
+    template: true,
+    stack: 'S4',
+    kind: 'consumer',
+    description:
+      'A worker runs one attempt of a job; child of the enqueue span (parent mode) or linked to it (link mode).',
+  },
   outboxAppend: {
     name: 'outbox.append',
     template: false,
@@ -73,9 +90,9 @@ const catalog = {
     name: 'events.replay',
     template: false,
     stack: 'S3',
-    kind: 'internal',
+    kind: 'client',
     description:
-      'Core replays missed outbox events to an SSE subscriber (/internal/events/subscribe).',
+      'Replay of missed outbox events from /internal/events/subscribe: opened by the SSE subscriber when it reconnects with Last-Event-ID, covering what Core replays.',
   },
   importPage: {
     name: 'import.page',
@@ -110,21 +127,24 @@ const catalog = {
     template: false,
     stack: 'S5',
     kind: 'internal',
-    description: 'AI Coach computes indicators (/v1/indicators).',
+    description:
+      'AI Coach computes indicators (/v1/indicators); the AI Coach client names its client span the same.',
   },
   biasScore: {
     name: 'bias.score',
     template: false,
     stack: 'S5',
     kind: 'internal',
-    description: 'AI Coach scores behavioural bias (/v1/bias/score).',
+    description:
+      'AI Coach scores behavioural bias (/v1/bias/score); the AI Coach client names its client span the same.',
   },
   nlgReflect: {
     name: 'nlg.reflect',
     template: false,
     stack: 'S5',
     kind: 'internal',
-    description: 'AI Coach generates a reflection text (/v1/nlg/reflect).',
+    description:
+      'AI Coach generates a reflection text (/v1/nlg/reflect); the AI Coach client names its client span the same.',
   },
 } as const satisfies Record<string, SpanNameDefinition>;
 

@@ -8,16 +8,22 @@ describe('SPAN_NAMES', () => {
         .filter((s) => s.stack === stack && !s.template)
         .map((s) => s.name);
     expect(byStack('S2')).toEqual(['WS send']);
-    expect(byStack('S3')).toEqual(['enqueue q_import', 'outbox.append', 'events.replay']);
+    // The spec's key spans, plus SSE send (the SSE twin of WS send).
+    expect(byStack('S3')).toEqual([
+      'SSE send',
+      'enqueue q_import',
+      'outbox.append',
+      'events.replay',
+    ]);
     expect(byStack('S4')).toEqual(['import.page', 'score.trade', 'sim.run', 'digest.aggregate']);
     expect(byStack('S5')).toEqual(['indicators', 'bias.score', 'nlg.reflect']);
   });
 
-  it('marks the two templates', () => {
+  it('marks the templates', () => {
     const templates = Object.values(SPAN_NAMES)
       .filter((s) => s.template)
       .map((s) => s.name);
-    expect(templates).toEqual(['HTTP <route>', 'enqueue <queue>']);
+    expect(templates).toEqual(['HTTP <route>', 'enqueue <queue>', 'process <queue>']);
   });
 
   it('has a description and a kind for every entry (docs are generated from it)', () => {

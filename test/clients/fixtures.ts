@@ -1,0 +1,95 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { init, type Telemetry } from '../../src/index.js';
+
+/** A request as the local server saw it. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A node:http server on port 0 with canned routes. */
+export interface TestServer {
+  url: string;
+  port: number;
+  seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Routes: `/status/<code>` answers with that code and a JSON echo of the
+ * request; `/hang` reads the request and never answers; anything else 200,
+ * or the status asked for in an `x-test-status` request header.
+ */
+export async function startServer(): Promise<TestServer> {
+  const seen: SeenRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/hang') return;
+      const m = /^\/status\/(\d{3})$/.exec(path);
+      const asked = req.headers['x-test-status'];
+      const status = m !== null ? Number(m[1]) : typeof asked === 'string' ? Number(asked) : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path, traceparent: req.headers.traceparent ?? null }));
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on (bound once, then released). */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `init()` with an in-memory span exporter and no output. */
+export function initForTest(service = 'worker'): {
+  telemetry: Telemetry;
+  spans: InMemorySpanExporter;
+} {
+  const spans = new InMemorySpanExporter();
+  const telemetry = init({
+    service,
+    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    metrics: { defaultMetrics: false },
+    tracing: { exporter: 'none', spanProcessors: [new SimpleSpanProcessor(spans)] },
+  });
+  return { telemetry, spans };
+}
+
+/** Catches what a promise rejects with (or fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}

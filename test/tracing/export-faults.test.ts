@@ -1,0 +1,309 @@
+/**
+ * Export that degrades gracefully (issue 5, item 5): with the collector
+ * refusing connections, or accepting them and never answering, a burst of
+ * requests all succeed, the span queue never grows past `maxQueueSize`, the
+ * heap stays flat, and every span that is not exported is counted in
+ * `stacklight_spans_dropped_total{reason}`.
+ *
+ * A control run with a practically unbounded queue shows what the bound
+ * saves: the same burst then holds every span in memory.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { init, type Telemetry } from '../../src/index.js';
+import { BoundedBatchSpanProcessor } from '../../src/tracing/batch-processor.js';
+import { extractContext, withSpan } from '../../src/tracing/index.js';
+import { closedPort, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+
+// A real full GC between measurements (vitest cannot pass --expose-gc per file).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const REQUESTS = 5000;
+const CONCURRENCY = 50;
+const SPANS_PER_REQUEST = 3;
+const MAX_QUEUE = 512;
+const BATCH = 128;
+const EXPORT_TIMEOUT_MS = 500;
+
+/** Every `BoundedBatchSpanProcessor.onEnd`, observed: the largest queue seen. */
+const observed = { maxQueued: 0, processor: undefined as BoundedBatchSpanProcessor | undefined };
+const originalOnEnd = BoundedBatchSpanProcessor.prototype.onEnd;
+BoundedBatchSpanProcessor.prototype.onEnd = function observedOnEnd(
+  this: BoundedBatchSpanProcessor,
+  span: ReadableSpan,
+) {
+  observed.processor = this;
+  originalOnEnd.call(this, span);
+  if (this.queued > observed.maxQueued) observed.maxQueued = this.queued;
+};
+
+/** Counts the sampled spans that ended: what the exporter should have got. */
+class CountingProcessor implements SpanProcessor {
+  ended = 0;
+  onStart(): void {}
+  onEnd(): void {
+    this.ended++;
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let telemetry: Telemetry | undefined;
+let receiver: OtlpReceiver | undefined;
+let server: Server | undefined;
+
+afterEach(async () => {
+  await telemetry?.shutdown();
+  telemetry = undefined;
+  await receiver?.close();
+  receiver = undefined;
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+  observed.maxQueued = 0;
+  observed.processor = undefined;
+});
+afterAll(() => {
+  BoundedBatchSpanProcessor.prototype.onEnd = originalOnEnd;
+});
+
+/** A service whose every request makes a server span and two children with realistic attributes. */
+async function startService(t: Telemetry): Promise<string> {
+  server = createServer((req, res) => {
+    const parent = extractContext(req.headers, 'http');
+    void withSpan(
+      'HTTP /trades/:id',
+      { 'http.request.method': 'GET', 'http.route': '/trades/:id', 'url.path': req.url ?? '' },
+      async () => {
+        await withSpan(
+          'score.trade',
+          { 'trade.id': `t_${req.url}`, 'trade.symbol': 'BTCUSDT' },
+          async () => {
+            await withSpan(
+              'outbox.append',
+              { 'event.type': 'coach.reflection', 'event.note': 'x'.repeat(200) },
+              () => Promise.resolve(),
+            );
+          },
+        );
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      },
+      { tracer: t.tracer, kind: SpanKind.SERVER, context: parent },
+    );
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface BurstResult {
+  ok: number;
+  failed: number;
+  p50: number;
+  p99: number;
+  ms: number;
+}
+
+async function burst(url: string, requests: number): Promise<BurstResult> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${url}/trades/${i}`);
+          await res.text();
+          if (res.status === 200) ok++;
+          else failed++;
+        } catch {
+          failed++;
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) /
+    10;
+  return { ok, failed, p50: at(0.5), p99: at(0.99), ms: Math.round(performance.now() - started) };
+}
+
+function heapMb(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+function dropped(t: Telemetry): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const reason of ['queue_full', 'export_failed', 'export_timeout']) {
+    out[reason] = t.selfMetrics.spansDroppedTotal.read({ reason });
+  }
+  return out;
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+interface Scenario {
+  result: BurstResult;
+  heapGrowthMb: number;
+  /** Spans of the burst. */
+  created: number;
+  /** Spans since init(), warm-up included. */
+  createdTotal: number;
+  drops: Record<string, number>;
+  maxQueued: number;
+}
+
+/**
+ * One burst against a fresh `init()`. With `settle`, waits until every batch
+ * has failed or timed out, so that created = dropped can be checked exactly.
+ */
+async function runScenario(
+  endpoint: string | undefined,
+  maxQueueSize: number,
+  settle: boolean,
+): Promise<Scenario> {
+  const counter = new CountingProcessor();
+  telemetry = init({
+    service: 'edge',
+    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    metrics: { defaultMetrics: false },
+    shutdown: { timeoutMs: 1000 },
+    tracing: {
+      exporter: endpoint === undefined ? 'none' : 'otlp',
+      endpoint,
+      scheduledDelayMs: 50,
+      maxQueueSize,
+      maxExportBatchSize: BATCH,
+      exportTimeoutMs: EXPORT_TIMEOUT_MS,
+      spanProcessors: [counter],
+    },
+  });
+  const url = await startService(telemetry);
+  await burst(url, 300); // warm-up: JIT, sockets, first export attempts
+  if (settle) await waitUntil(() => (observed.processor?.queued ?? 0) === 0, 5000);
+  const before = heapMb();
+  const createdBefore = counter.ended;
+
+  const result = await burst(url, REQUESTS);
+  const after = heapMb();
+  const created = counter.ended - createdBefore;
+  if (settle) {
+    // Let the queue run dry (every batch fails or times out), then the last batch in flight.
+    await waitUntil(() => observed.processor?.queued === 0, 20_000);
+    await new Promise((r) => setTimeout(r, EXPORT_TIMEOUT_MS + 300));
+  }
+  const drops = dropped(telemetry);
+  return {
+    result,
+    heapGrowthMb: Math.round((after - before) * 10) / 10,
+    created,
+    createdTotal: counter.ended,
+    drops: { ...drops, total: sum(drops) },
+    maxQueued: observed.maxQueued,
+  };
+}
+
+const report: Record<string, unknown> = {};
+
+/** Requests may not be slower with a failing collector than without exporter, beyond noise. */
+function expectUnaffected(s: Scenario): void {
+  const base = report.baseline as Scenario;
+  expect(s.result.ms).toBeLessThan(base.result.ms * 2 + 2000);
+}
+
+describe('span export when the collector fails', () => {
+  it('measures the same burst without any exporter (baseline)', { timeout: 60_000 }, async () => {
+    const s = await runScenario(undefined, MAX_QUEUE, false);
+    report.baseline = s;
+    expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
+  });
+
+  it(
+    'keeps serving, bounded and counting when the collector refuses connections',
+    { timeout: 60_000 },
+    async () => {
+      const s = await runScenario(
+        `http://127.0.0.1:${await closedPort()}/v1/traces`,
+        MAX_QUEUE,
+        true,
+      );
+      report.refused = s;
+      expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
+      expect(s.created).toBe(REQUESTS * SPANS_PER_REQUEST);
+      expect(s.maxQueued).toBeLessThanOrEqual(MAX_QUEUE);
+      // Nothing was exported: every span of the burst is counted as dropped.
+      expect(s.drops.total).toBe(s.createdTotal);
+      expect(s.drops.export_failed).toBeGreaterThan(0);
+      expect(s.heapGrowthMb).toBeLessThan(8);
+      expectUnaffected(s);
+    },
+  );
+
+  it(
+    'keeps serving, bounded and counting when the collector accepts and never answers',
+    { timeout: 60_000 },
+    async () => {
+      receiver = await startOtlpReceiver('hang');
+      const s = await runScenario(receiver.url, MAX_QUEUE, true);
+      report.hang = {
+        ...s,
+        collectorRequests: receiver.requests,
+        maxOpenExports: receiver.maxOpenRequests,
+      };
+      expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
+      expect(s.created).toBe(REQUESTS * SPANS_PER_REQUEST);
+      expect(s.maxQueued).toBeLessThanOrEqual(MAX_QUEUE);
+      expect(s.drops.total).toBe(s.createdTotal);
+      expect(s.drops.queue_full).toBeGreaterThan(0);
+      // The exporter's own timeout usually answers first (export_failed); the
+      // processor's guard timer (export_timeout) only fires if it never does.
+      expect((s.drops.export_timeout ?? 0) + (s.drops.export_failed ?? 0)).toBeGreaterThan(0);
+      // One export at a time, plus the one the exporter is still abandoning.
+      expect(receiver.maxOpenRequests).toBeLessThanOrEqual(3);
+      expect(s.heapGrowthMb).toBeLessThan(8);
+      expectUnaffected(s);
+    },
+  );
+
+  it(
+    'holds every span without the bound (control: what the bound saves)',
+    { timeout: 60_000 },
+    async () => {
+      receiver = await startOtlpReceiver('hang');
+      const s = await runScenario(receiver.url, 1_000_000, false);
+      report.unboundedControl = { heapGrowthMb: s.heapGrowthMb, maxQueued: s.maxQueued };
+      expect(s.maxQueued).toBeGreaterThan(REQUESTS * SPANS_PER_REQUEST * 0.9);
+      const bounded = Math.max(
+        0.5,
+        ...[report.baseline, report.refused, report.hang].map(
+          (r) => (r as Scenario | undefined)?.heapGrowthMb ?? 0,
+        ),
+      );
+      // ~1 KB per held span: 15 000 spans are ~15 MB where the bounded runs stay at the baseline's noise.
+      expect(s.heapGrowthMb).toBeGreaterThan(bounded + 6);
+      console.info('export faults', JSON.stringify(report, null, 2));
+    },
+  );
+});
