@@ -8,6 +8,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    fastify: 'src/fastify.ts',
+    express: 'src/express.ts',
     bullmq: 'src/bullmq.ts',
     cli: 'src/cli.ts',
   },

@@ -9,6 +9,14 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
       },
       {
+        find: /^stacklight\/fastify$/,
+        replacement: fileURLToPath(new URL('./src/fastify.ts', import.meta.url)),
+      },
+      {
+        find: /^stacklight\/express$/,
+        replacement: fileURLToPath(new URL('./src/express.ts', import.meta.url)),
+      },
+      {
         find: /^stacklight\/bullmq$/,
         replacement: fileURLToPath(new URL('./src/bullmq.ts', import.meta.url)),
       },

@@ -1,0 +1,117 @@
+/**
+ * The servers of the HTTP overhead benchmark, one configuration per run:
+ *
+ *   node --import tsx bench/http/servers.ts <fastify|express> <bare|peer|stacklight|stacklight-unsampled> <port> [otlpUrl]
+ *
+ * Every configuration serves the same route, `GET /users/:id` → `{"id": …}`.
+ * Logs go to /dev/null through an asynchronous pino destination on both the
+ * peer stack and stacklight, so both pay for serialization and the write
+ * call alike. The peer stack's spans go to a batch processor with an
+ * exporter that discards them; stacklight's go over OTLP/HTTP to a local
+ * receiver that accepts and discards (a stricter setting for stacklight).
+ */
+import { createRequire } from 'node:module';
+import type { HttpInstrumentation as HttpInstrumentationT } from '@opentelemetry/instrumentation-http';
+import type { ExpressInstrumentation as ExpressInstrumentationT } from '@opentelemetry/instrumentation-express';
+import type { RequestHandler } from 'express';
+import type expressT from 'express';
+import pino from 'pino';
+
+const [framework = 'fastify', config = 'bare', portArg, otlpUrl] = process.argv.slice(2);
+const port = Number(portArg);
+const require = createRequire(import.meta.url);
+const devnull = () => pino.destination({ dest: '/dev/null', sync: false });
+
+async function discardingOtel() {
+  const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+  const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { ExportResultCode } = await import('@opentelemetry/core');
+  const exporter = {
+    export: (_s: unknown, cb: (r: { code: number }) => void) =>
+      cb({ code: ExportResultCode.SUCCESS }),
+    shutdown: async () => undefined,
+  };
+  const provider = new NodeTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(exporter as never)],
+  });
+  provider.register();
+  return provider;
+}
+
+async function stacklight(sampleRatio: number) {
+  const { init } = await import('../../src/index.js');
+  return init({
+    service: 'bench',
+    env: 'production',
+    logging: { destination: devnull() },
+    metrics: { defaultMetrics: false },
+    tracing: {
+      exporter: 'otlp',
+      endpoint: otlpUrl ?? 'http://127.0.0.1:4318/v1/traces',
+      sampleRatio,
+      scheduledDelayMs: 1000,
+    },
+  });
+}
+
+async function fastifyServer(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  let app;
+  if (config === 'bare') {
+    app = Fastify({ logger: false });
+  } else if (config === 'peer') {
+    // The peer stack: Fastify's pino request logging + fastify-metrics + @fastify/otel.
+    await discardingOtel();
+    const { FastifyOtelInstrumentation } = await import('@fastify/otel');
+    // Registers itself on every Fastify instance created after this line.
+    new FastifyOtelInstrumentation({ registerOnInitialization: true });
+    app = Fastify({ logger: { level: 'info', stream: devnull() } });
+    const { default: metrics } = await import('fastify-metrics');
+    await app.register(metrics as never, { endpoint: '/metrics' });
+  } else {
+    const telemetry = await stacklight(config === 'stacklight-unsampled' ? 0 : 1);
+    const { stacklightPlugin } = await import('../../src/fastify.js');
+    app = Fastify({ logger: false });
+    await app.register(stacklightPlugin, { telemetry });
+  }
+  app.get('/users/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+  await app.listen({ port, host: '127.0.0.1' });
+}
+
+async function expressServer(): Promise<void> {
+  if (config === 'peer') {
+    // OpenTelemetry's http + express instrumentations patch through require hooks,
+    // so they must be registered before express and http are required.
+    const provider = await discardingOtel();
+    const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as {
+      HttpInstrumentation: typeof HttpInstrumentationT;
+    };
+    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as {
+      ExpressInstrumentation: typeof ExpressInstrumentationT;
+    };
+    registerInstrumentations({
+      tracerProvider: provider,
+      instrumentations: [new HttpInstrumentation(), new ExpressInstrumentation()],
+    });
+  }
+  const express = require('express') as typeof expressT;
+  const app = express();
+  if (config === 'peer') {
+    const pinoHttp = require('pino-http') as (o: object) => RequestHandler;
+    const promBundle = require('express-prom-bundle') as (o: object) => RequestHandler;
+    app.use(pinoHttp({ logger: pino(devnull()) }));
+    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  } else if (config.startsWith('stacklight')) {
+    const telemetry = await stacklight(config === 'stacklight-unsampled' ? 0 : 1);
+    const { stacklightMiddleware } = await import('../../src/express.js');
+    app.use(stacklightMiddleware(telemetry));
+  }
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  await new Promise<void>((resolve) => app.listen(port, '127.0.0.1', () => resolve()));
+}
+
+await (framework === 'express' ? expressServer() : fastifyServer());
+process.stdout.write('ready\n');

@@ -1,0 +1,144 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Exception,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { extractContext } from '../tracing/carriers.js';
+import { httpServerSpanName } from '../tracing/span-names.js';
+import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
+import type { RequestRecord, RouteDecision } from './record.js';
+
+/**
+ * The server span of a request, per the OpenTelemetry HTTP semantic
+ * conventions but conservative about personal data: `http.request.method`
+ * (+ `http.request.method_original` for `_OTHER`), `http.route`,
+ * `http.response.status_code`, `url.scheme`, `network.protocol.version`, and
+ * `error.type` on failures. Never `url.full`, `url.path`, `url.query`,
+ * headers, `user_agent.original` or `client.address`: they can hold user
+ * identifiers, e-mail addresses and tokens.
+ */
+
+/** Span names of unmatched requests, per method label (`HTTP GET`, …). */
+const UNMATCHED_SPAN_NAMES: Record<string, string> = Object.create(null) as Record<string, string>;
+
+function unmatchedSpanName(method: string): string {
+  return (UNMATCHED_SPAN_NAMES[method] ??= httpServerSpanName(
+    method === OTHER_METHOD ? '' : method,
+    undefined,
+  ));
+}
+
+/**
+ * The caller's trace context from `traceparent`/`tracestate`/`baggage`, on
+ * top of the root context (never the ambient one, which could belong to
+ * whatever ran before on this socket). No header, no parsing.
+ */
+export function parentContext(req: IncomingMessage): Context {
+  const headers = req.headers;
+  return headers.traceparent === undefined && headers.baggage === undefined
+    ? ROOT_CONTEXT
+    : extractContext(headers, 'http', ROOT_CONTEXT);
+}
+
+/** Starts the SERVER span; returns it with the context that has it active. */
+export function startServerSpan(
+  tracer: Tracer,
+  req: IncomingMessage,
+  method: string,
+  decision: RouteDecision | undefined,
+): { span: Span; context: Context } {
+  const parent = parentContext(req);
+  // Given at creation so that samplers can use them (semconv asks for it).
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.scheme':
+      (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http',
+    'network.protocol.version': req.httpVersion,
+  };
+  if (method === OTHER_METHOD && req.method !== undefined)
+    attributes['http.request.method_original'] = req.method;
+  const route = decision?.template;
+  if (route !== undefined && route !== UNMATCHED_ROUTE) attributes['http.route'] = route;
+  const span = tracer.startSpan(
+    decision?.spanName ?? unmatchedSpanName(method),
+    { kind: SpanKind.SERVER, attributes },
+    parent,
+  );
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+function toException(error: unknown): Exception {
+  if (typeof error === 'string') return error;
+  if (error instanceof Error) return error;
+  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string')
+    return error as Exception;
+  try {
+    return String(error);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+function messageOf(error: unknown): string | undefined {
+  try {
+    if (typeof error === 'string') return error;
+    const m = (error as { message?: unknown } | null)?.message;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorTypeOf(error: unknown, status: number): string {
+  try {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (typeof name === 'string' && name !== '') return name;
+  } catch {
+    // fall through
+  }
+  return codeLabel(status);
+}
+
+/**
+ * Completes and ends the server span. Spans that are not recorded (not
+ * sampled) get no attribute work at all. 5xx: status ERROR (with the error's
+ * message) and the exception recorded; 4xx and aborts keep status UNSET, as
+ * semconv asks for server spans.
+ */
+export function endServerSpan(
+  rec: RequestRecord,
+  span: Span,
+  d: RouteDecision,
+  status: number,
+): void {
+  if (span.isRecording()) {
+    if (!rec.namedAtStart && d.spanName !== undefined) {
+      // Express: the route is only known now.
+      span.updateName(d.spanName);
+      span.setAttribute('http.route', d.template);
+    }
+    if (rec.aborted) span.setAttribute('error.type', 'aborted');
+    else span.setAttribute('http.response.status_code', status);
+    if (status >= 500) {
+      span.setAttribute(
+        'error.type',
+        rec.hasError ? errorTypeOf(rec.error, status) : codeLabel(status),
+      );
+      if (rec.hasError) span.recordException(toException(rec.error));
+      const message = rec.hasError ? messageOf(rec.error) : undefined;
+      span.setStatus(
+        message === undefined
+          ? { code: SpanStatusCode.ERROR }
+          : { code: SpanStatusCode.ERROR, message },
+      );
+    }
+  }
+  span.end();
+}
