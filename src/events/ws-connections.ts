@@ -1,3 +1,4 @@
+import { errorMonitor } from 'node:events';
 import { diag } from '@opentelemetry/api';
 import { ConfigError } from '../errors.js';
 import { internalError, type EventsTelemetry } from './envelope.js';
@@ -136,12 +137,28 @@ export function trackWebSocket(
   // A socket already closed never emits `close` again: count nothing.
   if (socket.readyState === CLOSED) return handle;
 
+  // `ws` reports 1006 on the server socket after it closed the connection
+  // itself for a protocol error (it stops reading); the code it sent is on
+  // the error. errorMonitor sees the error without counting as a handler.
+  let sentCode: number | undefined;
+  try {
+    (socket as unknown as { on(event: symbol, listener: (error: unknown) => void): unknown }).on(
+      errorMonitor,
+      (error: unknown) => {
+        sentCode ??= closeCodeOfError(error);
+      },
+    );
+  } catch {
+    // No error events to watch: protocol closes count as abnormal.
+  }
+
   try {
     socket.on('close', (code: number, reason: unknown) => {
       if (closeSeen) return;
       closeSeen = true;
       release();
-      const why = classify(options.classifyClose, code, reason);
+      const effective = code === 1006 && sentCode !== undefined ? sentCode : code;
+      const why = classify(options.classifyClose, effective, reason);
       if (why === undefined) return;
       try {
         dropped.inc({ reason: why });
@@ -231,4 +248,27 @@ function reasonText(reason: unknown): string {
   if (typeof reason === 'string') return reason;
   if (reason instanceof Uint8Array) return Buffer.from(reason).toString('utf8');
   return '';
+}
+
+/**
+ * The close code `ws` sent for a protocol error: its private status-code
+ * symbol when present, else derived from the error code.
+ */
+function closeCodeOfError(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  try {
+    for (const sym of Object.getOwnPropertySymbols(error)) {
+      if (sym.description === 'status-code') {
+        const v = (error as Record<symbol, unknown>)[sym];
+        if (typeof v === 'number') return v;
+      }
+    }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+    if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+    if (code.startsWith('WS_ERR_UNSUPPORTED_')) return 1009;
+    return 1002;
+  } catch {
+    return undefined;
+  }
 }

@@ -95,9 +95,14 @@ function stacklightFastify(
   // Decide per route when it is registered, not per request.
   fastify.addHook('onRoute', function stacklightOnRoute(route: RouteOptions) {
     const config = (route.config ?? {}) as RouteConfig;
+    // A @fastify/websocket route (`websocket: true`) is hijacked by the
+    // upgrade: its response never finishes, so request telemetry would only
+    // ever record an abort. Its connections are tracked by trackWebSocket.
+    const websocket = (route as { websocket?: unknown }).websocket === true;
     route.config = {
       ...config,
-      [DECISION]: decisionFor(route.url, config),
+      [DECISION]:
+        websocket && config.stacklight === undefined ? null : decisionFor(route.url, config),
     } as RouteOptions['config'];
   });
 
