@@ -6,6 +6,12 @@ import type { Registry } from 'prom-client';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
 import { createLogger } from './logging/index.js';
+import {
+  captureException as sentryCapture,
+  closeSentry,
+  initSentry,
+  type CaptureContext,
+} from './logging/sentry.js';
 import type { MetricDefinition } from './metrics/catalog.js';
 import { renderMetrics, type ExpositionFormat } from './metrics/exposition.js';
 import { createMetricsHandler, startMetricsServer } from './metrics/handler.js';
@@ -39,13 +45,28 @@ export interface Telemetry {
   readonly tracer: Tracer;
   /** Resolved configuration (read-only). */
   readonly config: Readonly<ResolvedConfig>;
+  /**
+   * Sends an error to Sentry (when `sentry.dsn` is set), redacted and tagged
+   * with the request/job context and the trace id. Returns the event id, or
+   * `undefined` without Sentry. Never throws.
+   */
+  captureException(err: unknown, ctx?: CaptureContext): string | undefined;
+  /**
+   * The redaction engine of logs, Sentry events and span attributes: a
+   * scrubbed copy of `value` (secret keys, e-mail addresses, tokens).
+   */
+  redact<T>(value: T): T;
   /** Registers a metric of the service's own, guarded like the catalog's. */
   defineMetric<D extends MetricDefinition>(def: D): InstrumentOf<D>;
   /** The exposition, in Prometheus text (default) or OpenMetrics. */
   metricsText(format?: ExpositionFormat): Promise<string>;
   /** A Node `http` handler serving the exposition (honours `metrics.token`). */
   readonly metricsHandler: ReturnType<typeof createMetricsHandler>;
-  /** Resolves once the metrics port (if configured) listens; rejects if it cannot. */
+  /**
+   * Resolves once the metrics port (if configured) listens and Sentry (if
+   * configured) is initialised; rejects if the port cannot be bound. Errors
+   * captured before Sentry is ready are logged but not sent to Sentry.
+   */
   ready(): Promise<void>;
   /** Address of the metrics port, once listening. */
   metricsAddress(): AddressInfo | undefined;
@@ -200,6 +221,29 @@ export function init(options: StacklightOptions = {}): Telemetry {
     readyPromise.catch(() => undefined);
   }
 
+  let sentryReady: Promise<boolean> = Promise.resolve(false);
+  if (config.sentry.dsn !== undefined) {
+    sentryReady = initSentry({
+      dsn: config.sentry.dsn,
+      service: config.service,
+      env: config.env,
+      release: config.version,
+      redactor: logging.redactor,
+    }).then((ok) => {
+      if (!ok) {
+        internalError('sentry');
+        warnOnce(
+          'sentry',
+          'Sentry could not be initialised; errors are logged but not sent to Sentry',
+        );
+      }
+      return ok;
+    });
+    sequence.add('flush', 'sentry', async (deadline) => {
+      if (await sentryReady) await closeSentry(Math.max(0, deadline - Date.now()));
+    });
+  }
+
   sequence.add('flush', 'spans', () => tracing.shutdown());
   sequence.add('flush', 'logs', () => logging.flush());
   sequence.add('close', 'metrics-server', () =>
@@ -244,9 +288,11 @@ export function init(options: StacklightOptions = {}): Telemetry {
     tracer: tracing.tracer,
     config,
     defineMetric: room.define,
+    captureException: (err, ctx) => sentryCapture(err, ctx),
+    redact: <T>(value: T): T => logging.redactor.redactValue(value) as T,
     metricsText,
     metricsHandler,
-    ready: () => readyPromise,
+    ready: () => Promise.all([readyPromise, sentryReady]).then(() => undefined),
     metricsAddress: () => (server?.address() as AddressInfo | null) ?? undefined,
     onShutdown: (phase, name, hook) => sequence.add(phase, name, hook),
     shutdown,

@@ -38,17 +38,34 @@ async function discardingOtel() {
   return provider;
 }
 
-async function stacklight(sampleRatio: number) {
+/**
+ * stacklight as a service would run it. Variants used when profiling, to
+ * attribute cost: `-unsampled` (ratio 0), `-nolog` (level silent),
+ * `-notrace` (tracing off), `-metrics` (neither logs nor traces).
+ */
+async function stacklight(variant: string) {
   const { init } = await import('../../src/index.js');
+  const noLog = variant.includes('-nolog') || variant.includes('-metrics');
+  const noTrace = variant.includes('-notrace') || variant.includes('-metrics');
   return init({
     service: 'bench',
     env: 'production',
-    logging: { destination: devnull() },
+    logging: {
+      destination: variant.includes('-buffered')
+        ? pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 })
+        : variant.includes('-nulldest')
+          ? { write: () => true }
+          : variant.includes('-syncdest')
+            ? pino.destination({ dest: '/dev/null', sync: true })
+            : devnull(),
+      level: noLog ? 'silent' : 'info',
+    },
     metrics: { defaultMetrics: false },
     tracing: {
+      enabled: !noTrace,
       exporter: 'otlp',
       endpoint: otlpUrl ?? 'http://127.0.0.1:4318/v1/traces',
-      sampleRatio,
+      sampleRatio: variant.includes('-unsampled') ? 0 : 1,
       scheduledDelayMs: 1000,
     },
   });
@@ -69,7 +86,11 @@ async function fastifyServer(): Promise<void> {
     const { default: metrics } = await import('fastify-metrics');
     await app.register(metrics as never, { endpoint: '/metrics' });
   } else {
-    const telemetry = await stacklight(config === 'stacklight-unsampled' ? 0 : 1);
+    const telemetry = await stacklight(config);
+    if (config.includes('-barepino')) {
+      // Profiling aid: the same lifecycle with a bare pino logger.
+      (telemetry as { logger: unknown }).logger = pino({ base: { service: 'bench' } }, devnull());
+    }
     const { stacklightPlugin } = await import('../../src/fastify.js');
     app = Fastify({ logger: false });
     await app.register(stacklightPlugin, { telemetry });
@@ -103,7 +124,7 @@ async function expressServer(): Promise<void> {
     app.use(pinoHttp({ logger: pino(devnull()) }));
     app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
   } else if (config.startsWith('stacklight')) {
-    const telemetry = await stacklight(config === 'stacklight-unsampled' ? 0 : 1);
+    const telemetry = await stacklight(config);
     const { stacklightMiddleware } = await import('../../src/express.js');
     app.use(stacklightMiddleware(telemetry));
   }
@@ -115,3 +136,11 @@ async function expressServer(): Promise<void> {
 
 await (framework === 'express' ? expressServer() : fastifyServer());
 process.stdout.write('ready\n');
+// Exit cleanly on SIGINT so that `node --cpu-prof` writes its profile.
+process.on('SIGINT', () => process.exit(0));
+// The soak benchmark asks for the heap after a full GC (run with --expose-gc).
+process.on('message', (m) => {
+  if (m !== 'heap') return;
+  (globalThis as { gc?: () => void }).gc?.();
+  process.send?.({ heapUsed: process.memoryUsage().heapUsed });
+});

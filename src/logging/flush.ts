@@ -27,7 +27,11 @@ interface FlushableStream {
  * Resolves after `timeoutMs` in any case and never rejects: at shutdown a
  * stuck destination must not hold the process.
  */
-export function flushDestination(logger: pino.Logger, destination: unknown, timeoutMs: number): Promise<void> {
+export function flushDestination(
+  logger: pino.Logger,
+  destination: unknown,
+  timeoutMs: number,
+): Promise<void> {
   const stream = destination as FlushableStream;
   return new Promise<void>((resolve) => {
     let pending = 0;

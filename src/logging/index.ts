@@ -25,3 +25,6 @@ export type {
 } from './schema.js';
 export { buildLogJsonSchema, JSON_SCHEMA_DIALECT } from './json-schema.js';
 export { expandRedactPaths } from './redact-paths.js';
+export { captureException, closeSentry, flushSentry, initSentry } from './sentry.js';
+export type { CaptureContext, SentrySetup } from './sentry.js';
+export { redactSentryEvent } from './sentry-redact.js';

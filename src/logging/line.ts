@@ -1,7 +1,7 @@
 import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import { getContext } from '../context.js';
 import type { LineSanitizer, Line } from './sanitize.js';
-import { CONTEXT_FIELDS } from './schema.js';
+import { addContextFields, addTraceIds } from './context-fields.js';
 
 /**
  * Per-logger state kept on pino logger instances under symbols. Child
@@ -20,50 +20,119 @@ export interface LoggerState {
 }
 
 /**
- * Builds the pino `mixin` that assembles every line object. It runs once per
- * enabled line and returns a fresh object (which pino then serializes), so
- * the caller's object is never mutated. Order of precedence, later wins:
+ * Builds the pino `mixin` that assembles every line object; it runs once per
+ * enabled line. Precedence, later wins:
  *
- * 1. request/job context fields from `getContext()` (skipped when a child
- *    binding already carries the field, so the binding is not written twice);
- * 2. `traceId` / `spanId` of the active OpenTelemetry span, when valid;
- * 3. the caller's own fields.
+ * 1. the caller's own fields;
+ * 2. request/job context fields from `getContext()` that the caller did not
+ *    give (nor a child binding, so a bound key is not written twice);
+ * 3. `traceId` / `spanId` of the active OpenTelemetry span, when valid and
+ *    not given by the caller;
+ * 4. everything moved by the schema policy, under `extra`.
  *
- * Every value goes through `LineSanitizer.put` (schema policy + scrubbing).
- * Used with `mixinMergeStrategy: takeMixin` because the mixin already merged.
+ * Copy-on-write: while every caller field is clean (`isClean`: known, right
+ * type, nothing to scrub) nothing is copied, and when there is also nothing
+ * to add the caller's own object is returned and serialized by pino as is.
+ * The caller's object is never mutated. Used with
+ * `mixinMergeStrategy: takeMixin` because the mixin already merged.
  */
 export function createLineMixin(sanitizer: LineSanitizer) {
-  return function stacklightLine(callerFields: object, _level: number, logger: unknown): Line {
-    const state = logger as LoggerState;
-    const bound = state[BOUND_KEYS];
-    const out: Line = {};
+  function build(src: Line, logger: LoggerState, guarded: boolean): Line {
+    const bound = logger[BOUND_KEYS];
+    let out: Line | undefined;
     let moved: Line | undefined;
 
-    const ctx = getContext() as Record<string, unknown> | undefined;
-    if (ctx !== undefined) {
-      for (let i = 0; i < CONTEXT_FIELDS.length; i++) {
-        const name = CONTEXT_FIELDS[i] as string;
-        const value = ctx[name];
-        if (value !== undefined && (bound === undefined || bound[name] !== true)) {
-          moved = sanitizer.put(out, name, value, moved);
-        }
+    const keys = Object.keys(src);
+    // One Object.values call instead of a keyed load per key (measurably
+    // cheaper); a throwing getter makes it throw, and the caller retries
+    // with guarded reads.
+    const values = guarded ? undefined : Object.values(src);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const value = values === undefined ? guardedRead(src, key) : values[i];
+      if (out === undefined) {
+        if (value === undefined || sanitizer.isClean(key, value)) continue;
+        out = copyKeys(src, keys, values, i);
       }
+      if (value !== undefined) moved = sanitizer.put(out, key, value, moved);
     }
 
+    const ctx = getContext();
     const span = trace.getSpan(context.active());
-    if (span !== undefined && (bound === undefined || bound['traceId'] !== true)) {
-      const sc = span.spanContext();
-      // The all-zero ids mark "no span"; the field rules check the format.
-      if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
-        moved = sanitizer.put(out, 'traceId', sc.traceId, moved);
-        moved = sanitizer.put(out, 'spanId', sc.spanId, moved);
-      }
+    let sc = span === undefined || bound?.['traceId'] === true ? undefined : span.spanContext();
+    // The all-zero ids mark "no span"; the field rules check the format.
+    if (sc !== undefined && (sc.traceId === INVALID_TRACEID || sc.spanId === INVALID_SPANID)) {
+      sc = undefined;
+    }
+    // Something may be added: copy now, so that "did the caller give this
+    // key?" is a plain read of our own object (no getter to guard against).
+    if (ctx !== undefined || sc !== undefined) out ??= copyKeys(src, keys, values, keys.length);
+
+    if (ctx !== undefined && out !== undefined) {
+      moved = addContextFields(out, ctx, bound, sanitizer, moved);
+    }
+    if (sc !== undefined && out !== undefined && out['traceId'] === undefined) {
+      moved = addTraceIds(out, sc.traceId, sc.spanId, sanitizer, moved);
     }
 
-    moved = sanitizer.putAll(out, callerFields, moved);
-    sanitizer.finishExtra(out, moved, state[BOUND_EXTRA]);
-    return out;
+    const inherited = logger[BOUND_EXTRA];
+    if (moved !== undefined || inherited !== undefined) {
+      out ??= copyKeys(src, keys, values, keys.length);
+      sanitizer.finishExtra(out, moved, inherited);
+    }
+    return out ?? src;
+  }
+
+  return function stacklightLine(fields: object, _level: number, logger: unknown): object {
+    try {
+      // Plain reads first: a try/catch per property read is measurable on
+      // the hot path, and a throwing top-level getter is rare.
+      return build(fields as Line, logger as LoggerState, false);
+    } catch {
+      try {
+        return build(fields as Line, logger as LoggerState, true);
+      } catch {
+        // Last resort (a Proxy that throws on ownKeys): the line is still written.
+        return { extra: { fields: '[Unserializable]' } };
+      }
+    }
   };
+}
+
+/** Reads one property; a throwing getter reads as a marker. */
+function guardedRead(src: Line, key: string): unknown {
+  try {
+    return src[key];
+  } catch {
+    return '[GetterThrew]';
+  }
+}
+
+/**
+ * The class of line objects the mixin builds. Instances of a constructor get
+ * V8 slack tracking, so the ~10 properties added one by one stay in-object;
+ * a `{}` literal has room for 4 and spills the rest, which made pino's
+ * serialization of the line measurably slower (~100 ns per line here).
+ */
+class LineRecord {}
+
+/**
+ * Copies the (already checked, clean) keys `[0, end)` of `src`, from the
+ * values already read when there are (no getter runs twice).
+ */
+function copyKeys(
+  src: Line,
+  keys: readonly string[],
+  values: readonly unknown[] | undefined,
+  end: number,
+): Line {
+  const out = new LineRecord() as Line;
+  for (let j = 0; j < end; j++) {
+    const key = keys[j] as string;
+    const value = values === undefined ? guardedRead(src, key) : values[j];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }
 
 /** `mixinMergeStrategy`: the mixin's object already holds the caller's fields. */

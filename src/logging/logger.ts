@@ -6,7 +6,7 @@ import { expandRedactPaths } from './redact-paths.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { LineSanitizer, type Line, type SchemaViolationKind } from './sanitize.js';
 import { LOG_LEVELS } from './schema.js';
-import type { RedactionKind } from './scrub.js';
+import { MARKERS, type RedactionKind } from './scrub.js';
 
 /** Configuration of `createLogger`, resolved by `init()`. */
 export interface LoggerSetup {
@@ -26,7 +26,8 @@ export interface LoggerSetup {
    */
   destination?: NodeJS.WritableStream | pino.DestinationStream;
   /** A pino transport (worker thread), e.g. Loki. Exclusive with `destination`. */
-  transport?: pino.TransportSingleOptions | pino.TransportMultiOptions | pino.TransportPipelineOptions;
+  transport?:
+    pino.TransportSingleOptions | pino.TransportMultiOptions | pino.TransportPipelineOptions;
   /** Extra secret key names for the redactor (see `DEFAULT_SECRET_KEYS`). */
   redactKeys?: string[];
   /**
@@ -88,7 +89,11 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     throw new ConfigError('logging.level', setup.level, `one of ${[...LEVELS].join(', ')}`);
   }
   if (setup.destination !== undefined && setup.transport !== undefined) {
-    throw new ConfigError('logging.destination', '(a stream)', 'unset when logging.transport is set');
+    throw new ConfigError(
+      'logging.destination',
+      '(a stream)',
+      'unset when logging.transport is set',
+    );
   }
   const redactor = createRedactor({
     keys: setup.redactKeys ?? [],
@@ -101,6 +106,8 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     onSchemaViolation: setup.onSchemaViolation,
   });
   const scrub = redactor.redactString;
+  const scrubMessage = (m: unknown): string =>
+    typeof m === 'string' ? scrub(m) : scrub(messageText(m, redactor));
   const base: Line = {
     service: scrub(setup.service),
     env: scrub(setup.env),
@@ -123,10 +130,10 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     mixinMergeStrategy: takeMixin,
     // The message is scrubbed after printf-style interpolation, so e-mails
     // in `%s` / `%o` arguments are caught too, in one pass per line.
-    serializers: { msg: (m: unknown) => scrub(messageText(m, redactor)) },
+    serializers: { msg: scrubMessage },
   };
   if (setup.redactPaths !== undefined && setup.redactPaths.length > 0) {
-    options.redact = { paths: expandRedactPaths(setup.redactPaths), censor: '[REDACTED]' };
+    options.redact = { paths: expandRedactPaths(setup.redactPaths), censor: MARKERS.redacted };
   }
   let logger: pino.Logger;
   try {
@@ -135,7 +142,7 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     if (options.redact === undefined) throw error;
     throw new ConfigError('logging.redactPaths', setup.redactPaths, 'valid pino redact paths');
   }
-  installBindingPolicy(logger, sanitizer);
+  installBindingPolicy(logger, sanitizer, scrubMessage);
   return {
     logger,
     redactor,
@@ -173,7 +180,36 @@ function messageText(m: unknown, redactor: Redactor): string {
   }
 }
 
-type ChildFn = (this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => pino.Logger;
+/**
+ * Child options keep the guarantees of the root: a `msg` serializer given by
+ * the caller runs first and its result is still scrubbed, and `redact` paths
+ * are adapted to the `extra` layout like the root's.
+ */
+function childOptions(
+  options: pino.ChildLoggerOptions | undefined,
+  scrubMessage: (m: unknown) => string,
+): pino.ChildLoggerOptions | undefined {
+  if (options === undefined) return undefined;
+  const out: pino.ChildLoggerOptions = { ...options };
+  const theirs = options.serializers?.['msg'];
+  if (options.serializers !== undefined) {
+    out.serializers = {
+      ...options.serializers,
+      msg: theirs === undefined ? scrubMessage : (m: unknown) => scrubMessage(theirs(m)),
+    };
+  }
+  const redact = options.redact;
+  if (Array.isArray(redact))
+    out.redact = { paths: expandRedactPaths(redact), censor: MARKERS.redacted };
+  else if (redact !== undefined) out.redact = { ...redact, paths: expandRedactPaths(redact.paths) };
+  return out;
+}
+
+type ChildFn = (
+  this: pino.Logger,
+  bindings: pino.Bindings,
+  options?: pino.ChildLoggerOptions,
+) => pino.Logger;
 type SetBindingsFn = (this: pino.Logger, bindings: pino.Bindings) => void;
 
 /**
@@ -184,7 +220,11 @@ type SetBindingsFn = (this: pino.Logger, bindings: pino.Bindings) => void;
  * fields become pino bindings, serialized once; the rest becomes a redacted
  * `extra` merged into each line by the mixin.
  */
-function installBindingPolicy(root: pino.Logger, sanitizer: LineSanitizer): void {
+function installBindingPolicy(
+  root: pino.Logger,
+  sanitizer: LineSanitizer,
+  scrubMessage: (m: unknown) => string,
+): void {
   const pinoChild = root.child as unknown as ChildFn;
   const pinoSetBindings = root.setBindings as unknown as SetBindingsFn;
 
@@ -205,9 +245,13 @@ function installBindingPolicy(root: pino.Logger, sanitizer: LineSanitizer): void
     return { fields, state: { [BOUND_KEYS]: keys, [BOUND_EXTRA]: extra } };
   }
 
-  function child(this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): pino.Logger {
+  function child(
+    this: pino.Logger,
+    bindings: pino.Bindings,
+    options?: pino.ChildLoggerOptions,
+  ): pino.Logger {
     const { fields, state } = split(this, bindings);
-    const instance = pinoChild.call(this, fields, options);
+    const instance = pinoChild.call(this, fields, childOptions(options, scrubMessage));
     Object.assign(instance, state);
     return instance;
   }
@@ -219,5 +263,9 @@ function installBindingPolicy(root: pino.Logger, sanitizer: LineSanitizer): void
   }
 
   Object.defineProperty(root, 'child', { value: child, writable: true, configurable: true });
-  Object.defineProperty(root, 'setBindings', { value: setBindings, writable: true, configurable: true });
+  Object.defineProperty(root, 'setBindings', {
+    value: setBindings,
+    writable: true,
+    configurable: true,
+  });
 }

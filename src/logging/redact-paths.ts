@@ -29,7 +29,7 @@ export function expandRedactPaths(paths: readonly string[]): string[] {
     const first = firstSegment(path);
     if (first === '*') {
       out.push(path, `extra.${path}`);
-    } else if (FIELD_RULES[first] !== undefined) {
+    } else if (FIELD_RULES.has(first)) {
       out.push(path);
     } else {
       out.push(path.startsWith('[') ? `extra${path}` : `extra.${path}`);

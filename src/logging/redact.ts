@@ -1,5 +1,6 @@
 import { createSecretKeyMatcher } from './secret-keys.js';
 import { createScrubber, MARKERS, type RedactionKind } from './scrub.js';
+import { setOwn, summarizeBytes } from './values.js';
 
 /** Options of `createRedactor`. */
 export interface RedactorOptions {
@@ -161,7 +162,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return walkKeys(obj as Record<string, unknown>, depth, st);
   }
 
-  function walkArray(arr: readonly unknown[], depth: number, st: WalkState, copied = false): unknown {
+  function walkArray(
+    arr: readonly unknown[],
+    depth: number,
+    st: WalkState,
+    copied = false,
+  ): unknown {
     let out: unknown[] | undefined = copied ? (arr as unknown[]) : undefined;
     const n = arr.length;
     for (let i = 0; i < n; i++) {
@@ -220,7 +226,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return walk(v, depth + 1, st);
   }
 
-  function walkEntries(entries: Iterable<[unknown, unknown]>, depth: number, st: WalkState): unknown {
+  function walkEntries(
+    entries: Iterable<[unknown, unknown]>,
+    depth: number,
+    st: WalkState,
+  ): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of entries) {
       if (st.nodes >= maxNodes) {
@@ -256,7 +266,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 }
 
 /** Copies keys `[0, end)` of `obj` (re-reading them; a throwing getter is marked). */
-function copyPrefix(obj: Record<string, unknown>, keys: readonly string[], end: number): Record<string, unknown> {
+function copyPrefix(
+  obj: Record<string, unknown>,
+  keys: readonly string[],
+  end: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let j = 0; j < end; j++) {
     const k = keys[j] as string;
@@ -269,16 +283,4 @@ function copyPrefix(obj: Record<string, unknown>, keys: readonly string[], end: 
     setOwn(out, k, v);
   }
   return out;
-}
-
-/** Assigns without invoking the `__proto__` setter of a plain object. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else target[key] = value;
-}
-
-function summarizeBytes(view: ArrayBufferView): string {
-  const name = Buffer.isBuffer(view) ? 'Buffer' : (view.constructor?.name ?? 'TypedArray');
-  return `[${name} ${view.byteLength} bytes]`;
 }

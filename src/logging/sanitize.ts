@@ -1,5 +1,7 @@
-import { FIELD_RULES } from './field-rules.js';
+import { FIELD_RULES, FieldCheck, type FieldRule } from './field-rules.js';
 import type { Redactor } from './redact.js';
+import { MARKERS } from './scrub.js';
+import { setOwn } from './values.js';
 import { serializeError } from './serialize-error.js';
 
 /**
@@ -40,14 +42,19 @@ export type Line = Record<string, unknown>;
  * So every line the logger writes validates against `log-schema.json`.
  */
 export class LineSanitizer {
-  readonly #redactor: Redactor;
-  readonly #stackTraces: boolean;
-  readonly #onViolation: SanitizerOptions['onSchemaViolation'];
+  // Plain (TypeScript-private) fields rather than #private ones: this is the
+  // per-line hot path and #private access adds a brand check per read.
+  private readonly redactor: Redactor;
+  /** The redactor's string scrubber, for callers that write named fields themselves. */
+  readonly scrub: (s: string) => string;
+  private readonly stackTraces: boolean;
+  private readonly onViolation: SanitizerOptions['onSchemaViolation'];
 
   constructor(options: SanitizerOptions) {
-    this.#redactor = options.redactor;
-    this.#stackTraces = options.stackTraces;
-    this.#onViolation = options.onSchemaViolation;
+    this.redactor = options.redactor;
+    this.scrub = options.redactor.redactString;
+    this.stackTraces = options.stackTraces;
+    this.onViolation = options.onSchemaViolation;
   }
 
   /**
@@ -56,29 +63,109 @@ export class LineSanitizer {
    * one type check, one scrub for strings.
    */
   put(out: Line, key: string, value: unknown, moved: Line | undefined): Line | undefined {
-    const rule = FIELD_RULES[key];
+    const rule = FIELD_RULES.get(key);
     if (rule === undefined) {
-      if (key === 'err') return this.#putError(out, key, value, moved);
-      this.#violation('unknown_field', key);
+      if (key === 'err') return this.putError(out, key, value, moved);
+      this.violation('unknown_field', key);
       return move(moved, key, value);
     }
-    if (rule.reserved) {
-      this.#violation('reserved_field', key);
-      return move(moved, key, value);
+    switch (rule.check) {
+      case FieldCheck.String:
+        if (typeof value === 'string') {
+          out[key] = this.scrub(value);
+          return moved;
+        }
+        break;
+      case FieldCheck.Pattern:
+        if (typeof value === 'string' && (value === rule.lastMatch || matches(rule, value))) {
+          out[key] = value;
+          return moved;
+        }
+        break;
+      case FieldCheck.Integer:
+        if (
+          Number.isInteger(value) &&
+          (value as number) >= rule.min &&
+          (value as number) <= rule.max
+        ) {
+          out[key] = value;
+          return moved;
+        }
+        break;
+      case FieldCheck.Number:
+        if (
+          Number.isFinite(value) &&
+          (value as number) >= rule.min &&
+          (value as number) <= rule.max
+        ) {
+          out[key] = value;
+          return moved;
+        }
+        break;
+      case FieldCheck.Error:
+        return this.putError(out, key, value, moved);
+      case FieldCheck.Object:
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+          out[key] = this.redactor.redactValue(value);
+          return moved;
+        }
+        break;
+      case FieldCheck.Enum:
+        if (rule.allowed?.has(value) === true) {
+          out[key] = value;
+          return moved;
+        }
+        break;
+      case FieldCheck.Array:
+        if (Array.isArray(value)) {
+          out[key] = this.redactor.redactValue(value);
+          return moved;
+        }
+        break;
+      case FieldCheck.Reserved:
+        this.violation('reserved_field', key);
+        return move(moved, key, value);
     }
-    if (typeof value === 'string') {
-      if (rule.conforms(value)) {
-        out[key] = rule.skipScrub ? value : this.#redactor.redactString(value);
-        return moved;
-      }
-    } else if (key === 'error') {
-      return this.#putError(out, key, value, moved);
-    } else if (rule.conforms(value)) {
-      out[key] = key === 'extra' ? this.#redactor.redactValue(value) : value;
-      return moved;
-    }
-    this.#violation('wrong_type', key);
+    this.violation('wrong_type', key);
     return move(moved, key, value);
+  }
+
+  /**
+   * Whether `put` would write `value` unchanged under `key`, with no
+   * violation: the test of the copy-on-write fast path. Errors, reserved and
+   * unknown keys are never clean; objects are clean when the redactor
+   * returns them as they are.
+   */
+  isClean(key: string, value: unknown): boolean {
+    const rule = FIELD_RULES.get(key);
+    if (rule === undefined) return false;
+    switch (rule.check) {
+      case FieldCheck.String:
+        return typeof value === 'string' && this.scrub(value) === value;
+      case FieldCheck.Pattern:
+        return typeof value === 'string' && (value === rule.lastMatch || matches(rule, value));
+      case FieldCheck.Integer:
+        return (
+          Number.isInteger(value) && (value as number) >= rule.min && (value as number) <= rule.max
+        );
+      case FieldCheck.Number:
+        return (
+          Number.isFinite(value) && (value as number) >= rule.min && (value as number) <= rule.max
+        );
+      case FieldCheck.Enum:
+        return rule.allowed?.has(value) === true;
+      case FieldCheck.Object:
+        return (
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          this.redactor.redactValue(value) === value
+        );
+      case FieldCheck.Array:
+        return Array.isArray(value) && this.redactor.redactValue(value) === value;
+      default:
+        return false;
+    }
   }
 
   /**
@@ -86,9 +173,17 @@ export class LineSanitizer {
    * ones. Used for call arguments and child bindings.
    */
   putAll(out: Line, src: object, moved: Line | undefined): Line | undefined {
-    for (const key in src) {
-      if (!Object.prototype.hasOwnProperty.call(src, key)) continue;
-      const value = (src as Line)[key];
+    // Object.keys rather than for-in + hasOwnProperty: it uses V8's enum
+    // cache and skips inherited keys in one step.
+    const keys = Object.keys(src);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      let value: unknown;
+      try {
+        value = (src as Line)[key];
+      } catch {
+        value = MARKERS.getterThrew;
+      }
       if (value !== undefined) moved = this.put(out, key, value, moved);
     }
     return moved;
@@ -102,7 +197,8 @@ export class LineSanitizer {
   finishExtra(out: Line, moved: Line | undefined, inherited: Line | undefined): void {
     if (moved === undefined && inherited === undefined) return;
     const own = out['extra'] as Line | undefined;
-    const redactedMoved = moved === undefined ? undefined : (this.#redactor.redactValue(moved) as Line);
+    const redactedMoved =
+      moved === undefined ? undefined : (this.redactor.redactValue(moved) as Line);
     if (own === undefined && inherited === undefined) {
       out['extra'] = redactedMoved;
       return;
@@ -110,8 +206,13 @@ export class LineSanitizer {
     out['extra'] = { ...inherited, ...own, ...redactedMoved };
   }
 
-  #putError(out: Line, key: string, value: unknown, moved: Line | undefined): Line | undefined {
-    const serialized = serializeError(value, { redactor: this.#redactor, stack: this.#stackTraces });
+  private putError(
+    out: Line,
+    key: string,
+    value: unknown,
+    moved: Line | undefined,
+  ): Line | undefined {
+    const serialized = serializeError(value, { redactor: this.redactor, stack: this.stackTraces });
     if (out['error'] === undefined) {
       out['error'] = serialized;
       return moved;
@@ -122,8 +223,8 @@ export class LineSanitizer {
     return m;
   }
 
-  #violation(kind: SchemaViolationKind, field: string): void {
-    const hook = this.#onViolation;
+  private violation(kind: SchemaViolationKind, field: string): void {
+    const hook = this.onViolation;
     if (hook === undefined) return;
     try {
       hook(kind, field);
@@ -133,10 +234,14 @@ export class LineSanitizer {
   }
 }
 
+function matches(rule: FieldRule, value: string): boolean {
+  if (rule.pattern?.test(value) !== true) return false;
+  rule.lastMatch = value;
+  return true;
+}
+
 function move(moved: Line | undefined, key: string, value: unknown): Line {
   const m = moved ?? {};
-  if (key === '__proto__') {
-    Object.defineProperty(m, key, { value, enumerable: true, writable: true, configurable: true });
-  } else m[key] = value;
+  setOwn(m, key, value);
   return m;
 }

@@ -90,7 +90,7 @@ export function isEncKey(key: string): boolean {
   if (tail !== 'enc') return false;
   if (n === 3) return true;
   const sep = key.charCodeAt(n - 4);
-  return sep === 95 /* _ */ || sep === 45 /* - */;
+  return sep === 95 /* _ */ || sep === 45; /* - */
 }
 
 /** Keys seen are remembered up to this many; past it they are computed each time. */
@@ -101,7 +101,9 @@ const CACHE_LIMIT = 10_000;
  * string: log objects use the same few dozen keys over and over, so after
  * warm-up a check is one `Map` lookup.
  */
-export function createSecretKeyMatcher(extraKeys: readonly string[] = []): (key: string) => boolean {
+export function createSecretKeyMatcher(
+  extraKeys: readonly string[] = [],
+): (key: string) => boolean {
   const exact = new Set<string>(DEFAULT_SECRET_KEYS);
   for (const k of extraKeys) exact.add(normalizeKey(k));
   const cache = new Map<string, boolean>();

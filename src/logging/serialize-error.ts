@@ -48,7 +48,12 @@ export function serializeError(err: unknown, options: SerializeErrorOptions): Se
   return serialize(err, options, 0, []);
 }
 
-function serialize(err: unknown, o: SerializeErrorOptions, depth: number, seen: unknown[]): SerializedError {
+function serialize(
+  err: unknown,
+  o: SerializeErrorOptions,
+  depth: number,
+  seen: unknown[],
+): SerializedError {
   try {
     if (typeof err !== 'object' || err === null) {
       return { message: o.redactor.redactString(String(err)) };

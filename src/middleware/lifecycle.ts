@@ -2,7 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { getContext, runWithContext, type TelemetryContext } from '../context.js';
+import {
+  getContext,
+  runWithContext,
+  runWithContexts,
+  sharesTraceContext,
+  type TelemetryContext,
+} from '../context.js';
 import type { Telemetry } from '../init.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import {
@@ -53,10 +59,6 @@ const MAX_CACHED_DECISIONS = 1000;
 /** Body of the 503 sent to new requests once draining refuses them. */
 export const DRAINING_BODY = '{"error":"Service Unavailable","message":"shutting down"}';
 
-function runInStore(ctx: TelemetryContext, fn: () => void): void {
-  runWithContext(ctx, fn);
-}
-
 /**
  * The framework-agnostic request lifecycle. Per request: start (timer,
  * request id, context, server span), then exactly once on the first of
@@ -86,6 +88,8 @@ export class HttpLifecycle {
   private head: RequestRecord | undefined = undefined;
   private inflight = 0;
   private drained: (() => void) | undefined = undefined;
+  /** The `onError` option, else Sentry when `sentry.dsn` is configured. */
+  private readonly onError: ResolvedHttpOptions['onError'];
   /** True once the drain grace is over: new requests get 503. */
   refusing = false;
 
@@ -95,6 +99,11 @@ export class HttpLifecycle {
     this.options = options;
     this.adapter = adapter;
     this.tracing = telemetry.config.tracing.enabled;
+    this.onError =
+      options.onError ??
+      (telemetry.config.sentry.dsn !== undefined
+        ? (error: unknown) => void telemetry.captureException(error)
+        : undefined);
     this.unmatched = this.decide(UNMATCHED_ROUTE);
     this.readiness = new Readiness(options.checks, {
       failed: (name, status, error, timeoutMs) =>
@@ -215,8 +224,9 @@ export class HttpLifecycle {
    * them. No closure: `context.with` forwards the arguments.
    */
   enter(rec: RequestRecord, next: () => void): void {
-    if (rec.otel !== undefined) context.with(rec.otel, runInStore, undefined, rec.ctx, next);
-    else runWithContext(rec.ctx, next);
+    if (rec.otel === undefined) runWithContext(rec.ctx, next);
+    else if (sharesTraceContext()) runWithContexts(rec.otel, rec.ctx, next);
+    else context.with(rec.otel, runWithContext, undefined, rec.ctx, next);
   }
 
   /** Remembers the error a handler threw (logged once, on the request line). */
@@ -308,9 +318,9 @@ export class HttpLifecycle {
         this.record(rec);
       } else {
         // The ending event ran outside the request (client abort, drain).
-        context.with(rec.otel ?? ROOT_CONTEXT, runInStore, undefined, rec.ctx, () =>
-          this.record(rec),
-        );
+        const record = (): void => this.record(rec);
+        if (sharesTraceContext()) runWithContexts(rec.otel ?? ROOT_CONTEXT, rec.ctx, record);
+        else context.with(rec.otel ?? ROOT_CONTEXT, runWithContext, undefined, rec.ctx, record);
       }
     } catch (error) {
       this.internalError('http_middleware', 'recording a request failed', error);
@@ -353,9 +363,9 @@ export class HttpLifecycle {
         this.internalError('http_span', 'ending the server span failed', error);
       }
     }
-    if (status >= 500 && rec.hasError && this.options.onError !== undefined) {
+    if (status >= 500 && rec.hasError && this.onError !== undefined) {
       try {
-        this.options.onError(rec.error, rec.ctx);
+        this.onError(rec.error, rec.ctx);
       } catch (error) {
         this.internalError('http_on_error', 'the onError hook threw', error);
       }

@@ -5,7 +5,6 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -20,6 +19,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { StacklightContextManager } from '../context.js';
 import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
 import { BoundedBatchSpanProcessor } from './batch-processor.js';
@@ -38,19 +38,26 @@ export interface TracingRoom {
 
 /** Sampler for the configured name and ratio. */
 export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio: number): Sampler {
+  // A ratio of exactly 1 or 0 needs no per-span trace-id arithmetic.
+  const ratioSampler = (): Sampler =>
+    ratio >= 1
+      ? new AlwaysOnSampler()
+      : ratio <= 0
+        ? new AlwaysOffSampler()
+        : new TraceIdRatioBasedSampler(ratio);
   switch (name) {
     case 'always_on':
       return new AlwaysOnSampler();
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
+      return ratioSampler();
     case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+      return new ParentBasedSampler({ root: ratioSampler() });
   }
 }
 
@@ -147,7 +154,8 @@ export function createTracing(
   } else {
     trace.setGlobalTracerProvider(provider);
   }
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+  // One AsyncLocalStorage for the trace and the request context (see context.ts).
+  const contextManager = new StacklightContextManager().enable();
   const ownsContext = context.setGlobalContextManager(contextManager);
   if (!ownsContext) {
     contextManager.disable();

@@ -16,6 +16,7 @@ describe('docs generated from the catalogs', () => {
   it('lists every catalog metric on the metrics page', async () => {
     const { allMetricDefinitions } = await import('../../src/metrics/catalog.js');
     const page = readFileSync(new URL('metrics.md', dir), 'utf8');
-    for (const def of allMetricDefinitions()) expect(page).toMatch(new RegExp(`\\| \`${def.name}\` +\\|`));
+    for (const def of allMetricDefinitions())
+      expect(page).toMatch(new RegExp(`\\| \`${def.name}\` +\\|`));
   });
 });

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging/index.js';
+import { isStacklightError } from '../../src/errors.js';
+import { oneLine, testLogger } from './fixtures.js';
+
+describe('createLogger: line format', () => {
+  it('writes level as a word, an ISO ts, the fixed fields once, then the fields and msg', () => {
+    const t = testLogger({ version: '1.4.2' });
+    const before = Date.now();
+    t.logger.info(
+      {
+        requestId: 'r-1',
+        route: '/users/:id',
+        method: 'GET',
+        status: 200,
+        latency_ms: 12.5,
+        userId: 'u_1',
+      },
+      'request completed',
+    );
+    const raw = t.capture.text();
+    expect(raw).toMatch(
+      /^\{"level":"info","ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","service":"edge","env":"test","region":"eu-west-1","version":"1.4.2",/,
+    );
+    expect(raw.match(/"service":/g)).toHaveLength(1);
+    const [line] = t.capture.lines();
+    expect(line).toEqual({
+      level: 'info',
+      ts: expect.any(String),
+      service: 'edge',
+      env: 'test',
+      region: 'eu-west-1',
+      version: '1.4.2',
+      requestId: 'r-1',
+      route: '/users/:id',
+      method: 'GET',
+      status: 200,
+      latency_ms: 12.5,
+      userId: 'u_1',
+      msg: 'request completed',
+    });
+    expect(Date.parse(line?.['ts'] as string)).toBeGreaterThanOrEqual(before - 1);
+    expect(raw.endsWith('\n')).toBe(true);
+  });
+
+  it('writes region "unknown" when none is configured', () => {
+    const t = testLogger({ region: undefined });
+    expect(oneLine(t, (l) => l.info('x'))['region']).toBe('unknown');
+  });
+
+  it('writes every level as its word and honours the threshold', () => {
+    const t = testLogger({ level: 'warn' });
+    const l = t.logger;
+    l.trace('t');
+    l.debug('d');
+    l.info('i');
+    l.warn('w');
+    l.error('e');
+    l.fatal('f');
+    expect(t.capture.lines().map((x) => x['level'])).toEqual(['warn', 'error', 'fatal']);
+    const all = testLogger();
+    all.logger.trace('t');
+    all.logger.debug('d');
+    expect(all.capture.lines().map((x) => x['level'])).toEqual(['trace', 'debug']);
+  });
+
+  it('writes nothing at level silent', () => {
+    const t = testLogger({ level: 'silent' });
+    t.logger.fatal('nope');
+    expect(t.capture.text()).toBe('');
+  });
+
+  it('interpolates printf-style arguments and scrubs the result', () => {
+    const t = testLogger();
+    expect(oneLine(t, (l) => l.info('%s did %d things for %s', 'job', 3, 'x@y.io'))['msg']).toBe(
+      'job did 3 things for [EMAIL]',
+    );
+  });
+
+  it('takes the message of an Error logged alone, with a stack only when enabled', () => {
+    const off = oneLine(testLogger(), (l) => l.error(new Error('disk full')));
+    expect(off).toMatchObject({ msg: 'disk full', error: { type: 'Error', message: 'disk full' } });
+    expect(off['error']).not.toHaveProperty('stack');
+    const on = oneLine(testLogger({ stackTraces: true }), (l) =>
+      l.error({ err: new Error('disk full') }, 'write failed'),
+    );
+    expect(on).toMatchObject({
+      msg: 'write failed',
+      error: { message: 'disk full', stack: expect.stringMatching(/^Error: disk full\n/) },
+    });
+  });
+
+  it('censors pino redact paths, known fields as given and other keys under extra', () => {
+    const t = testLogger({ redactPaths: ['route', 'card.number', '*.pin'] });
+    const line = oneLine(t, (l) =>
+      l.info({ route: '/r', card: { number: '4111', brand: 'visa' }, box: { pin: '1234', ok: 1 } }),
+    );
+    expect(line).toMatchObject({
+      route: '[REDACTED]',
+      extra: { card: { number: '[REDACTED]', brand: 'visa' }, box: { pin: '[REDACTED]', ok: 1 } },
+    });
+  });
+});
+
+describe('createLogger: configuration errors', () => {
+  const base = { service: 's', env: 'e', stackTraces: false } as const;
+
+  it('rejects an unknown level, naming the option and what is allowed', () => {
+    const call = () => createLogger({ ...base, level: 'verbose' as 'info' });
+    expect(call).toThrow(
+      'stacklight: logging.level must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    );
+    try {
+      call();
+    } catch (error) {
+      expect(isStacklightError(error)).toBe(true);
+    }
+  });
+
+  it('rejects destination together with transport', () => {
+    expect(() =>
+      createLogger({
+        ...base,
+        level: 'info',
+        destination: process.stdout,
+        transport: { target: 'pino/file' },
+      }),
+    ).toThrow(/logging\.destination must be unset when logging\.transport is set/);
+  });
+
+  it('rejects an invalid redact path', () => {
+    expect(() =>
+      createLogger({ ...base, level: 'info', destination: process.stdout, redactPaths: ['a..b['] }),
+    ).toThrow(/logging\.redactPaths must be valid pino redact paths/);
+  });
+});
