@@ -23,4 +23,7 @@ export default defineConfig({
   // import.meta.url in the CJS build (self-check resolves modules from it).
   shims: true,
   treeshake: true,
+  // The log line JSON Schema, published as `stacklight/log-schema.json`.
+  onSuccess:
+    "node -e \"require('fs').copyFileSync('src/logging/log-schema.json', 'dist/log-schema.json')\"",
 });

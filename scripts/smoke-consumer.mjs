@@ -47,6 +47,11 @@ try {
     )
     .join('\n');
   writeFileSync(join(dir, 'smoke.cjs'), `${cjs}\nconsole.log('cjs ok: ${subpaths.join(', ')}');\n`);
+  writeFileSync(
+    join(dir, 'schema.cjs'),
+    `const s = require('${pkg.name}/log-schema.json'); if (s.type !== 'object' || !s.properties.msg) throw new Error('log-schema.json is not the log schema'); console.log('log-schema.json ok');\n`,
+  );
+  run('node', ['schema.cjs']);
   run('node', ['smoke.mjs']);
   run('node', ['smoke.cjs']);
 
