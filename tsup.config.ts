@@ -23,7 +23,8 @@ export default defineConfig({
   // import.meta.url in the CJS build (self-check resolves modules from it).
   shims: true,
   treeshake: true,
-  // The log line JSON Schema, published as `stacklight/log-schema.json`.
+  // The log line JSON Schema, published as `stacklight/log-schema.json` at the
+  // package root (so that even node10 resolution finds it).
   onSuccess:
-    "node -e \"require('fs').copyFileSync('src/logging/log-schema.json', 'dist/log-schema.json')\"",
+    "node -e \"require('fs').copyFileSync('src/logging/log-schema.json', 'log-schema.json')\"",
 });
