@@ -1,3 +1,4 @@
+import { KNOWN_HTTP_METHODS } from '../http-methods.js';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_HTTP_REQUEST_METHOD,
@@ -17,18 +18,7 @@ export const ATTR_URL_TEMPLATE = 'url.template';
 export const ATTR_PEER_SERVICE = 'peer.service';
 
 /** HTTP methods semconv knows; anything else is `_OTHER` (bounded cardinality). */
-const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'QUERY',
-  'TRACE',
-]);
+const KNOWN_METHODS = KNOWN_HTTP_METHODS;
 
 const ABSOLUTE = /^[a-z][a-z\d+.-]*:/i;
 

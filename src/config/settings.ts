@@ -1,3 +1,4 @@
+import { LOG_LEVELS } from '../logging/schema.js';
 import type { LogLevel, SamplerName, TracesExporterName } from '../types.js';
 import {
   INVALID,
@@ -54,15 +55,7 @@ function resourceAttr(key: string, alt?: string): EnvSource {
   };
 }
 
-const LEVELS = [
-  'trace',
-  'debug',
-  'info',
-  'warn',
-  'error',
-  'fatal',
-  'silent',
-] as const satisfies readonly LogLevel[];
+const LEVELS = [...LOG_LEVELS, 'silent'] as const satisfies readonly LogLevel[];
 const EXPORTERS = ['otlp', 'console', 'none'] as const satisfies readonly TracesExporterName[];
 const SAMPLERS = [
   'always_on',

@@ -33,6 +33,23 @@ interface PromMetricData {
   aggregator: string;
 }
 
+/**
+ * Instruments take `(labels, value)`, or `(value)` when they have no labels.
+ * Two tiny readers rather than one that returns a pair: no allocation per
+ * observation, and V8 inlines them.
+ */
+function labelsArg(args: readonly unknown[]): Readonly<Record<string, unknown>> | undefined {
+  const first = args[0];
+  return typeof first === 'object' && first !== null
+    ? (first as Readonly<Record<string, unknown>>)
+    : undefined;
+}
+
+function valueArg(args: readonly unknown[]): unknown {
+  const first = args[0];
+  return typeof first === 'object' && first !== null ? args[1] : first;
+}
+
 // ---------------------------------------------------------------- counter
 
 interface CounterSeries {
@@ -60,14 +77,8 @@ export class GuardedCounter<
   inc(
     ...args: L extends readonly [] ? [value?: number] : [labels: LabelValues<L>, value?: number]
   ): void {
-    let labels: Readonly<Record<string, unknown>> | undefined;
-    let value: unknown;
-    if (typeof args[0] === 'object' && args[0] !== null) {
-      labels = args[0] as Readonly<Record<string, unknown>>;
-      value = args[1];
-    } else {
-      value = args[0];
-    }
+    const labels = labelsArg(args);
+    const value = valueArg(args);
     const v = value === undefined ? 1 : (value as number);
     if (typeof v !== 'number' || !(v >= 0) || v === Infinity) {
       this.invalid();
@@ -127,14 +138,8 @@ export class GuardedGauge<
   }
 
   private apply(args: unknown[], op: 'set' | 'add', sign: number): void {
-    let labels: Readonly<Record<string, unknown>> | undefined;
-    let value: unknown;
-    if (typeof args[0] === 'object' && args[0] !== null) {
-      labels = args[0] as Readonly<Record<string, unknown>>;
-      value = args[1];
-    } else {
-      value = args[0];
-    }
+    const labels = labelsArg(args);
+    const value = valueArg(args);
     const v = value === undefined && op === 'add' ? 1 : value;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       this.invalid();
@@ -256,14 +261,8 @@ export class GuardedHistogram<
   observe(
     ...args: L extends readonly [] ? [value: number] : [labels: LabelValues<L>, value: number]
   ): void {
-    let labels: Readonly<Record<string, unknown>> | undefined;
-    let value: unknown;
-    if (typeof args[0] === 'object' && args[0] !== null) {
-      labels = args[0] as Readonly<Record<string, unknown>>;
-      value = args[1];
-    } else {
-      value = args[0];
-    }
+    const labels = labelsArg(args);
+    const value = valueArg(args);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       this.invalid();
       return;

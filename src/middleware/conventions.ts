@@ -1,3 +1,4 @@
+import { HTTP_METHODS } from '../http-methods.js';
 /**
  * The HTTP conventions shared by every adapter, as data: the label values
  * that are not taken from the request (unmatched route, aborted code, folded
@@ -33,18 +34,7 @@ export const OTHER_METHOD = '_OTHER';
  */
 const METHOD_LABELS: Readonly<Record<string, string>> = Object.assign(
   Object.create(null) as Record<string, string>,
-  {
-    CONNECT: 'CONNECT',
-    DELETE: 'DELETE',
-    GET: 'GET',
-    HEAD: 'HEAD',
-    OPTIONS: 'OPTIONS',
-    PATCH: 'PATCH',
-    POST: 'POST',
-    PUT: 'PUT',
-    QUERY: 'QUERY',
-    TRACE: 'TRACE',
-  },
+  Object.fromEntries(HTTP_METHODS.map((m) => [m, m])),
 );
 
 /** The `method` label of a request method: itself when standard, `_OTHER` otherwise. */

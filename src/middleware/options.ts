@@ -1,3 +1,4 @@
+import { LOG_LEVELS } from '../logging/schema.js';
 import { ConfigError } from '../errors.js';
 import type { Telemetry } from '../init.js';
 import type {
@@ -45,15 +46,7 @@ export interface ResolvedHttpOptions {
   onError: RequestErrorHook | undefined;
 }
 
-const LEVELS: ReadonlySet<string> = new Set([
-  'trace',
-  'debug',
-  'info',
-  'warn',
-  'error',
-  'fatal',
-  'silent',
-]);
+const LEVELS: ReadonlySet<string> = new Set([...LOG_LEVELS, 'silent']);
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'requestIdHeader',
   'trustRequestId',

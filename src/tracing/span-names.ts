@@ -1,3 +1,4 @@
+import { KNOWN_HTTP_METHODS } from '../http-methods.js';
 /**
  * The span-name catalog: the observability spec's key spans ("Tracing"
  * section of spec/09-observability.md), as data. Span helpers, instrumentation
@@ -166,18 +167,7 @@ for (const entry of Object.values(catalog)) Object.freeze(entry);
 export const SPAN_NAMES: Readonly<typeof catalog> = Object.freeze(catalog);
 
 /** Methods named in span names; anything else is folded (bounded cardinality). */
-const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'QUERY',
-  'TRACE',
-]);
+const KNOWN_METHODS = KNOWN_HTTP_METHODS;
 
 /**
  * The name of an HTTP server span, in the spec's `HTTP <route>` form. With no
