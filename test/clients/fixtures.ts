@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { init, type Telemetry } from '../../src/index.js';
+import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 
 /** A request as the local server saw it. */
 export interface SeenRequest {
@@ -69,19 +69,25 @@ export async function refusedPort(): Promise<number> {
   return port;
 }
 
-/** `init()` with an in-memory span exporter and no output. */
+/**
+ * `init()` with an in-memory span exporter and its log lines captured: call
+ * `logs.lines()` (which schema-validates every line) after each test and
+ * after `shutdown()`.
+ */
 export function initForTest(service = 'worker'): {
   telemetry: Telemetry;
   spans: InMemorySpanExporter;
+  logs: LogCapture;
 } {
   const spans = new InMemorySpanExporter();
+  const logs = createLogCapture();
   const telemetry = init({
     service,
-    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    logging: { destination: logs.stream },
     metrics: { defaultMetrics: false },
     tracing: { exporter: 'none', spanProcessors: [new SimpleSpanProcessor(spans)] },
   });
-  return { telemetry, spans };
+  return { telemetry, spans, logs };
 }
 
 /** Catches what a promise rejects with (or fails the test if it resolves). */

@@ -4,23 +4,27 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceClient } from '../../src/clients/index.js';
 import type { Telemetry } from '../../src/index.js';
 import { parseTraceParent } from '../../src/tracing/index.js';
+import type { LogCapture } from '../helpers/log-capture.js';
 import { initForTest, rejection, startServer, type TestServer } from './fixtures.js';
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 let spans: InMemorySpanExporter;
 let server: TestServer;
 
 beforeAll(async () => {
-  ({ telemetry, spans } = initForTest('edge'));
+  ({ telemetry, spans, logs } = initForTest('edge'));
   server = await startServer();
 });
 afterEach(() => {
   spans.reset();
   server.seen.length = 0;
+  logs.lines(); // every line so far validates against the log schema
 });
 afterAll(async () => {
   await server.close();
   await telemetry.shutdown();
+  logs.lines(); // including the lines written by shutdown()
 });
 
 describe('createServiceClient', () => {

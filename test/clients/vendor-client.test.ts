@@ -5,24 +5,28 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createVendorClient, type FetchLike } from '../../src/clients/index.js';
 import type { Telemetry } from '../../src/index.js';
 import { parseTraceParent } from '../../src/tracing/index.js';
+import type { LogCapture } from '../helpers/log-capture.js';
 import { initForTest, refusedPort, rejection, startServer, type TestServer } from './fixtures.js';
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 let spans: InMemorySpanExporter;
 let server: TestServer;
 
 beforeAll(async () => {
-  ({ telemetry, spans } = initForTest());
+  ({ telemetry, spans, logs } = initForTest());
   server = await startServer();
 });
 afterEach(() => {
   spans.reset();
   server.seen.length = 0;
   for (const m of Object.values(telemetry.metrics)) m.reset();
+  logs.lines(); // every line so far validates against the log schema
 });
 afterAll(async () => {
   await server.close();
   await telemetry.shutdown();
+  logs.lines(); // including the lines written by shutdown()
 });
 
 function onlySpan(): ReadableSpan {

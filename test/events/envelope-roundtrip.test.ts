@@ -6,19 +6,23 @@ import { createEventDelivery, createOutbox, type EventEnvelope } from '../../src
 import type { Telemetry } from '../../src/index.js';
 import { parseTraceParent, SPAN_NAMES } from '../../src/tracing/index.js';
 import { initForTest } from '../clients/fixtures.js';
+import type { LogCapture } from '../helpers/log-capture.js';
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 let spans: InMemorySpanExporter;
 
 beforeAll(() => {
-  ({ telemetry, spans } = initForTest('core'));
+  ({ telemetry, spans, logs } = initForTest('core'));
 });
 afterEach(() => {
   spans.reset();
   for (const m of Object.values(telemetry.metrics)) m.reset();
+  logs.lines(); // every line so far validates against the log schema
 });
 afterAll(async () => {
   await telemetry.shutdown();
+  logs.lines(); // including the lines written by shutdown()
 });
 
 function spanNamed(name: string): ReadableSpan {

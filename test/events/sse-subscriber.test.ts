@@ -12,9 +12,11 @@ import {
 import type { Telemetry } from '../../src/index.js';
 import { parseTraceParent } from '../../src/tracing/index.js';
 import { initForTest } from '../clients/fixtures.js';
+import type { LogCapture } from '../helpers/log-capture.js';
 import { startSseServer, waitFor, type SseTestServer } from './sse-server.js';
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 let spans: InMemorySpanExporter;
 let core: SseTestServer;
 let sub: SseSubscription | undefined;
@@ -26,7 +28,7 @@ interface Received {
 }
 
 beforeAll(() => {
-  ({ telemetry, spans } = initForTest('edge'));
+  ({ telemetry, spans, logs } = initForTest('edge'));
 });
 beforeEach(async () => {
   core = await startSseServer();
@@ -37,9 +39,11 @@ afterEach(async () => {
   await core.close();
   spans.reset();
   for (const m of Object.values(telemetry.metrics)) m.reset();
+  logs.lines(); // every line so far validates against the log schema
 });
 afterAll(async () => {
   await telemetry.shutdown();
+  logs.lines(); // including the lines written by shutdown()
 });
 
 function subscribe(extra: Partial<SseSubscriberOptions> = {}): Received[] {

@@ -8,17 +8,21 @@ import {
 } from '../../src/events/index.js';
 import type { Telemetry } from '../../src/index.js';
 import { initForTest } from '../clients/fixtures.js';
+import type { LogCapture } from '../helpers/log-capture.js';
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 
 beforeAll(() => {
-  ({ telemetry } = initForTest('edge'));
+  ({ telemetry, logs } = initForTest('edge'));
 });
 afterEach(() => {
   for (const m of Object.values(telemetry.metrics)) m.reset();
+  logs.lines(); // every line so far validates against the log schema
 });
 afterAll(async () => {
   await telemetry.shutdown();
+  logs.lines(); // including the lines written by shutdown()
 });
 
 /**

@@ -52,6 +52,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await telemetry.shutdown();
+  logs.lines(); // every line of the test validates against the log schema
 });
 
 // ---------------------------------------------------------------------------

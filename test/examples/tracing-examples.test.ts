@@ -24,6 +24,7 @@ import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTraceParent, withSpan, type Telemetry } from '../../src/index.js';
 import { initForTest } from '../clients/fixtures.js';
+import { expectValidLogLine, type LogCapture } from '../helpers/log-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLES = 'examples/tracing';
@@ -196,6 +197,8 @@ describe('examples/tracing/ws-delivery.ts --once', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.length).toBeGreaterThan(0);
+    logs.forEach(expectValidLogLine);
     const written = logs.find((l) => l.msg === 'outbox row written');
     const received = logs.find((l) => l.msg === 'browser received the event');
     expect(written).toMatchObject({ service: 'edge', eventId: '1' });
@@ -236,12 +239,17 @@ describe('examples/tracing/ws-delivery.ts --once', () => {
 describe('examples that run in-process', () => {
   let telemetry: Telemetry;
   let spans: InMemorySpanExporter;
+  let logs: LogCapture;
   beforeAll(() => {
-    ({ telemetry, spans } = initForTest('workers'));
+    ({ telemetry, spans, logs } = initForTest('workers'));
   });
-  afterEach(() => spans.reset());
+  afterEach(() => {
+    spans.reset();
+    logs.lines(); // every line so far validates against the log schema
+  });
   afterAll(async () => {
     await telemetry.shutdown();
+    logs.lines(); // including the lines written by shutdown()
   });
 
   const named = (name: string): ReadableSpan => {

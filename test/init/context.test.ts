@@ -1,18 +1,25 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stacklightPlugin } from '../../src/fastify.js';
 import { getContext, init, runWithContext, type Telemetry } from '../../src/index.js';
+import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 
 let live: Telemetry | undefined;
+const captures: LogCapture[] = [];
 afterEach(async () => {
   await live?.shutdown();
   live = undefined;
+  // Every line the tests' loggers wrote validates against the log schema.
+  for (const capture of captures.splice(0)) capture.lines();
 });
-const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+const sink = () => {
+  const capture = createLogCapture();
+  captures.push(capture);
+  return capture.stream;
+};
 
 describe('one store for the trace context and the request context', () => {
   it('keeps the request context across context.with and the span across runWithContext', async () => {

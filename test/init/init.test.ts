@@ -1,26 +1,24 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { init, isStacklightError, type Telemetry } from '../../src/index.js';
+import { createLogCapture, type LogCapture, type LogLine } from '../helpers/log-capture.js';
 
 let live: Telemetry | undefined;
+const captures: LogCapture[] = [];
 afterEach(async () => {
   await live?.shutdown();
   live = undefined;
+  // Every line written to any capture of the test validates against the log schema.
+  for (const c of captures.splice(0)) c.lines();
 });
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n'))
-        if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, destination };
+/** A log destination; `lines()` returns what was written so far, parsed and schema-validated. */
+function capture(): { lines: () => LogLine[]; destination: LogCapture['stream'] } {
+  const c = createLogCapture();
+  captures.push(c);
+  return { lines: () => c.lines(), destination: c.stream };
 }
 
 function get(port: number, path: string, headers: Record<string, string> = {}) {
@@ -50,7 +48,7 @@ describe('init()', () => {
     });
     live.logger.info({ route: '/login' }, 'ready');
     await live.shutdown();
-    const line = lines.find((l) => l.msg === 'ready')!;
+    const line = lines().find((l) => l.msg === 'ready')!;
     expect(line).toMatchObject({
       level: 'info',
       service: 'edge',
@@ -130,7 +128,7 @@ describe('init()', () => {
     const { lines, destination } = capture();
     live = init({ service: 'edge', logging: { destination }, tracing: { exporter: 'none' } });
     await live.shutdown();
-    const warnings = lines.filter(
+    const warnings = lines().filter(
       (l) => l.level === 'warn' && String(l.msg).includes('another global TracerProvider'),
     );
     expect(warnings).toHaveLength(1);
@@ -178,7 +176,7 @@ describe('metrics endpoint', () => {
     await expect(live.ready()).rejects.toThrow(/EADDRINUSE/);
     await live.shutdown();
     expect(
-      lines.some((l) => l.level === 'error' && String(l.msg).includes('cannot serve metrics')),
+      lines().some((l) => l.level === 'error' && String(l.msg).includes('cannot serve metrics')),
     ).toBe(true);
     blocker.close();
   });
@@ -225,7 +223,7 @@ describe('shutdown()', () => {
       // init() registers its provider without a conflict warning.
       const { lines, destination } = capture();
       live = init({ service: 'next', logging: { destination }, tracing: { exporter: 'none' } });
-      expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+      expect(lines().filter((l) => l.level === 'warn')).toEqual([]);
       collector.close();
     },
   );
@@ -263,6 +261,6 @@ describe('shutdown()', () => {
     expect(
       live.selfMetrics.internalErrorsTotal.read({ component: 'shutdown' }),
     ).toBeGreaterThanOrEqual(1);
-    expect(lines.some((l) => String(l.msg).includes('shutdown step "stuck" failed'))).toBe(true);
+    expect(lines().some((l) => String(l.msg).includes('shutdown step "stuck" failed'))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectValidLogLine } from '../helpers/log-capture.js';
 
 const child = fileURLToPath(new URL('../fixtures/signal-child.ts', import.meta.url));
 
@@ -31,7 +32,13 @@ describe('signal handler', () => {
       expect(stderr).toContain('drain-ran');
       expect(sig).toBe(signal);
       expect(code).toBeNull();
-      const line = JSON.parse(stdout.trim().split('\n')[0]!) as Record<string, unknown>;
+      // Everything the child wrote to stdout is its log lines, each one schema-valid.
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      lines.forEach(expectValidLogLine);
+      const line = lines[0]!;
       expect(line).toMatchObject({ service: 'signal-child', msg: 'ready' });
     },
   );

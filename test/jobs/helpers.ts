@@ -51,10 +51,14 @@ export interface Harness {
   spans(): ReadableSpan[];
   /** Log lines written so far (schema-validated). */
   lines(): LogLine[];
+  /** Closes everything, shuts telemetry down, then validates every captured log line. */
   cleanup(): Promise<void>;
 }
 
-/** Starts telemetry and returns a harness; call `cleanup()` in afterEach. */
+/**
+ * Starts telemetry and returns a harness; call `cleanup()` in afterEach (it
+ * also schema-validates every log line the test wrote).
+ */
 export function createHarness(options: StacklightOptions = {}): Harness {
   const exporter = new InMemorySpanExporter();
   const logs = createLogCapture();
@@ -98,6 +102,7 @@ export function createHarness(options: StacklightOptions = {}): Harness {
       await Promise.all(toObliterate.map((q) => bounded(q.obliterate({ force: true }))));
       await Promise.all(queues.map((q) => bounded(q.close())));
       await telemetry.shutdown();
+      logs.lines(); // every line of the test, shutdown included, validates against the log schema
     },
   };
 }

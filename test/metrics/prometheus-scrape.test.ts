@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
+import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 
 /**
  * A real Prometheus server scrapes stacklight's metrics port: the
@@ -39,15 +39,17 @@ async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T
 }
 
 let telemetry: Telemetry;
+let logs: LogCapture;
 let prometheus: ChildProcess;
 let dir: string;
 let api: string;
 let traceId = '';
 
 beforeAll(async () => {
+  logs = createLogCapture();
   telemetry = init({
     service: 'edge',
-    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    logging: { destination: logs.stream },
     tracing: { exporter: 'none' },
     metrics: { port: 0, host: '127.0.0.1' },
   });
@@ -85,6 +87,7 @@ afterAll(async () => {
   prometheus?.kill('SIGTERM');
   await telemetry?.shutdown();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  logs?.lines(); // every line written, shutdown included, validates against the log schema
 });
 
 describe('scraped by a real Prometheus', () => {

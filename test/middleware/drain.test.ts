@@ -30,6 +30,7 @@ afterEach(async () => {
     server = undefined;
   }
   await h.telemetry.shutdown();
+  h.logs.lines(); // every line of the test validates against the log schema
 });
 
 /** A listening Fastify app with `/users/:id`, `/slow` (waits for `release`) and `/forever`. */

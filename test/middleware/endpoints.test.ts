@@ -19,6 +19,7 @@ afterEach(async () => {
     server = undefined;
   }
   await h.telemetry.shutdown();
+  h.logs.lines(); // every line of the test validates against the log schema
 });
 
 async function fastify(

@@ -43,6 +43,7 @@ afterEach(async () => {
     server = undefined;
   }
   await h.telemetry.shutdown();
+  h.logs.lines(); // every line of the test validates against the log schema
 });
 
 async function listen(app: App): Promise<number> {

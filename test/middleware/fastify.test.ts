@@ -20,6 +20,7 @@ afterEach(async () => {
   await app?.close();
   app = undefined;
   await h.telemetry.shutdown();
+  h.logs.lines(); // every line of the test validates against the log schema
 });
 
 async function build(

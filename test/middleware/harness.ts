@@ -39,7 +39,10 @@ export interface HarnessOptions {
   metricsToken?: string;
 }
 
-/** A live `init()`; call `telemetry.shutdown()` in `afterEach`. */
+/**
+ * A live `init()`; call `telemetry.shutdown()` in `afterEach`, then
+ * `logs.lines()` so that every line the test wrote is schema-validated.
+ */
 export function setupTelemetry(o: HarnessOptions = {}): Harness {
   const logs = createLogCapture();
   const exporter = new InMemorySpanExporter();

@@ -1,11 +1,11 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stacklightPlugin } from '../../src/fastify.js';
 import { init, type Telemetry } from '../../src/index.js';
+import { createLogCapture } from '../helpers/log-capture.js';
 
 /**
  * End to end: init() with a Sentry DSN pointing at a local ingest, the
@@ -23,7 +23,7 @@ const SECRETS = {
 
 let ingest: { url: string; bodies: string[]; close: () => Promise<void> };
 let telemetry: Telemetry;
-const lines: Record<string, unknown>[] = [];
+const logs = createLogCapture();
 
 beforeAll(async () => {
   const bodies: string[] = [];
@@ -50,21 +50,14 @@ beforeAll(async () => {
     env: 'staging',
     sentry: { dsn: ingest.url },
     tracing: { exporter: 'none' },
-    logging: {
-      destination: new Writable({
-        write(chunk, _e, cb) {
-          for (const l of String(chunk).split('\n'))
-            if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-          cb();
-        },
-      }),
-    },
+    logging: { destination: logs.stream },
   });
 });
 
 afterAll(async () => {
   await telemetry?.shutdown();
   await ingest?.close();
+  logs.lines(); // every line written, shutdown included, validates against the log schema
 });
 
 describe('Sentry through init() and the HTTP middleware', () => {
@@ -121,7 +114,7 @@ describe('Sentry through init() and the HTTP middleware', () => {
       expect(all).not.toContain(secret);
     }
     // Logged once, on the request line, with the same redaction.
-    const failed = lines.filter((l) => l.msg === 'request failed');
+    const failed = logs.lines().filter((l) => l.msg === 'request failed');
     expect(failed).toHaveLength(1);
     expect(JSON.stringify(failed[0])).not.toContain(SECRETS.email);
   });

@@ -19,7 +19,6 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -48,6 +47,7 @@ import {
   SPAN_NAMES,
   withSpan,
 } from '../../src/tracing/index.js';
+import { createLogCapture } from '../helpers/log-capture.js';
 import {
   OTLP_SPAN_KIND,
   startOtlpReceiver,
@@ -57,6 +57,7 @@ import {
 
 let receiver: OtlpReceiver;
 let telemetry: Telemetry;
+const logs = createLogCapture();
 const closers: (() => Promise<unknown>)[] = [];
 let subscription: SseSubscription | undefined;
 let edgeUrl: string;
@@ -259,7 +260,7 @@ beforeAll(async () => {
   receiver = await startOtlpReceiver();
   telemetry = init({
     service: 'stacklight-e2e',
-    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    logging: { destination: logs.stream },
     metrics: { defaultMetrics: false },
     tracing: { exporter: 'otlp', endpoint: receiver.url, scheduledDelayMs: 50 },
   });
@@ -275,6 +276,7 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
   await telemetry.shutdown();
   await receiver.close();
+  logs.lines(); // every line of the journey, shutdown included, validates against the log schema
 });
 
 /** The spans of one trace, by name (each name must occur exactly once). */

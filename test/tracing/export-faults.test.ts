@@ -10,7 +10,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SpanKind } from '@opentelemetry/api';
@@ -19,6 +18,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
 import { BoundedBatchSpanProcessor } from '../../src/tracing/batch-processor.js';
 import { extractContext, withSpan } from '../../src/tracing/index.js';
+import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 import { closedPort, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 
 // A real full GC between measurements (vitest cannot pass --expose-gc per file).
@@ -60,6 +60,7 @@ class CountingProcessor implements SpanProcessor {
 }
 
 let telemetry: Telemetry | undefined;
+let logs: LogCapture | undefined;
 let receiver: OtlpReceiver | undefined;
 let server: Server | undefined;
 
@@ -72,6 +73,10 @@ afterEach(async () => {
   server = undefined;
   observed.maxQueued = 0;
   observed.processor = undefined;
+  // Last, so that a failure cannot skip the cleanup above.
+  const captured = logs;
+  logs = undefined;
+  captured?.lines(); // every line of the scenario, shutdown included, validates against the log schema
 });
 afterAll(() => {
   BoundedBatchSpanProcessor.prototype.onEnd = originalOnEnd;
@@ -185,9 +190,10 @@ async function runScenario(
   settle: boolean,
 ): Promise<Scenario> {
   const counter = new CountingProcessor();
+  logs = createLogCapture();
   telemetry = init({
     service: 'edge',
-    logging: { destination: new Writable({ write: (_c, _e, cb) => cb() }) },
+    logging: { destination: logs.stream },
     metrics: { defaultMetrics: false },
     shutdown: { timeoutMs: 1000 },
     tracing: {
