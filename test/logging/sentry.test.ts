@@ -1,14 +1,12 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import http from 'node:http';
 import { context, trace, type ProxyTracerProvider } from '@opentelemetry/api';
-import type { Event as SentryEvent } from '@sentry/node';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWithContext } from '../../src/context.js';
 import { createRedactor } from '../../src/logging/index.js';
+import { sentryEvents, startSentryIngest } from '../helpers/sentry-ingest.js';
 import {
   captureException,
   closeSentry,
@@ -16,45 +14,8 @@ import {
   initSentry,
 } from '../../src/logging/sentry.js';
 
-/** A fake Sentry ingest on 127.0.0.1:0 that keeps every envelope body. */
-async function startIngest(): Promise<{
-  url: string;
-  bodies: string[];
-  close: () => Promise<void>;
-}> {
-  const bodies: string[] = [];
-  const server = http.createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      bodies.push(
-        (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
-      );
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://publicKey@127.0.0.1:${port}/1`,
-    bodies,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** The `event` items of the envelopes received, parsed. */
-function events(bodies: string[]): SentryEvent[] {
-  const out: SentryEvent[] = [];
-  for (const body of bodies) {
-    const lines = body.split('\n').filter((l) => l !== '');
-    for (let i = 1; i + 1 < lines.length; i += 2) {
-      const header = JSON.parse(lines[i] as string) as { type?: string };
-      if (header.type === 'event') out.push(JSON.parse(lines[i + 1] as string) as SentryEvent);
-    }
-  }
-  return out;
-}
+const startIngest = startSentryIngest;
+const events = sentryEvents;
 
 describe('Sentry', () => {
   let ingest: Awaited<ReturnType<typeof startIngest>>;

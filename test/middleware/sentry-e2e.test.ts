@@ -1,11 +1,9 @@
-import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stacklightPlugin } from '../../src/fastify.js';
 import { init, type Telemetry } from '../../src/index.js';
 import { createLogCapture } from '../helpers/log-capture.js';
+import { startSentryIngest, type SentryIngest } from '../helpers/sentry-ingest.js';
 
 /**
  * End to end: init() with a Sentry DSN pointing at a local ingest, the
@@ -21,30 +19,12 @@ const SECRETS = {
   apiKey: 'sk_live_0123456789abcdefSECRET',
 };
 
-let ingest: { url: string; bodies: string[]; close: () => Promise<void> };
+let ingest: SentryIngest;
 let telemetry: Telemetry;
 const logs = createLogCapture();
 
 beforeAll(async () => {
-  const bodies: string[] = [];
-  const server = http.createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      bodies.push(
-        (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
-      );
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  ingest = {
-    url: `http://publicKey@127.0.0.1:${port}/1`,
-    bodies,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  ingest = await startSentryIngest();
   telemetry = init({
     service: 'edge',
     env: 'staging',
