@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { SPAN_NAMES } from '../tracing/span-names.js';
 import { exchange, exchangeSetup, type ExchangePlan } from './exchange.js';
-import { checkBaseUrl, checkFunction, checkLabelValue, checkTimeout } from './options.js';
+import { checkBaseOptions, checkLabelValue } from './options.js';
 import { ATTR_PEER_SERVICE, ATTR_URL_TEMPLATE } from './url.js';
 import type {
   BaseClientOptions,
@@ -117,10 +117,7 @@ export function createAiCoachClient(
   const service = checkLabelValue('aiCoachClient.service', options.service ?? 'ai-coach');
   const endpoints = endpointTable(options.endpoints);
   const setup = exchangeSetup(telemetry, {
-    baseUrl: checkBaseUrl('aiCoachClient.baseUrl', options.baseUrl),
-    timeoutMs: checkTimeout('aiCoachClient.timeoutMs', options.timeoutMs),
-    fetch: checkFunction('aiCoachClient.fetch', options.fetch),
-    headers: options.headers,
+    ...checkBaseOptions('aiCoachClient', options),
     attributes: { [ATTR_PEER_SERVICE]: service },
   });
   const { aiRequestTotal, aiRequestDurationMs, aiRequestErrorsTotal } = telemetry.metrics;

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import type { BaseClientOptions } from './types.js';
 
 /**
  * Validation of client options. Like `init()`, a client fails fast when it is
@@ -61,4 +62,18 @@ export function checkFunction<T>(option: string, value: T | undefined): T | unde
     throw new ConfigError(option, value, 'a function');
   }
   return value;
+}
+
+/**
+ * The options every client shares (`baseUrl`, `timeoutMs`, `fetch`,
+ * `headers`), validated once; errors name the option under `prefix`
+ * (`vendorClient.timeoutMs`).
+ */
+export function checkBaseOptions(prefix: string, options: BaseClientOptions) {
+  return {
+    baseUrl: checkBaseUrl(`${prefix}.baseUrl`, options.baseUrl),
+    timeoutMs: checkTimeout(`${prefix}.timeoutMs`, options.timeoutMs),
+    fetch: checkFunction(`${prefix}.fetch`, options.fetch),
+    headers: options.headers,
+  };
 }

@@ -1,5 +1,5 @@
 import { exchange, exchangeSetup } from './exchange.js';
-import { checkBaseUrl, checkFunction, checkLabelValue, checkTimeout } from './options.js';
+import { checkBaseOptions, checkLabelValue } from './options.js';
 import { ATTR_PEER_SERVICE } from './url.js';
 import type { BaseClientOptions, ClientTelemetry, InstrumentedFetch } from './types.js';
 
@@ -42,10 +42,7 @@ export function createServiceClient(
 ): ServiceClient {
   const service = checkLabelValue('serviceClient.service', options?.service);
   const setup = exchangeSetup(telemetry, {
-    baseUrl: checkBaseUrl('serviceClient.baseUrl', options.baseUrl),
-    timeoutMs: checkTimeout('serviceClient.timeoutMs', options.timeoutMs),
-    fetch: checkFunction('serviceClient.fetch', options.fetch),
-    headers: options.headers,
+    ...checkBaseOptions('serviceClient', options),
     attributes: { [ATTR_PEER_SERVICE]: service },
   });
   const plan = { record: () => undefined };

@@ -1,5 +1,5 @@
 import { exchange, exchangeSetup, type ExchangePlan } from './exchange.js';
-import { checkBaseUrl, checkFunction, checkLabelValue, checkTimeout } from './options.js';
+import { checkBaseOptions, checkLabelValue } from './options.js';
 import { ATTR_PEER_SERVICE } from './url.js';
 import type {
   BaseClientOptions,
@@ -66,10 +66,7 @@ export function createVendorClient(
 ): VendorClient {
   const vendor = checkLabelValue('vendorClient.vendor', options?.vendor);
   const setup = exchangeSetup(telemetry, {
-    baseUrl: checkBaseUrl('vendorClient.baseUrl', options.baseUrl),
-    timeoutMs: checkTimeout('vendorClient.timeoutMs', options.timeoutMs),
-    fetch: checkFunction('vendorClient.fetch', options.fetch),
-    headers: options.headers,
+    ...checkBaseOptions('vendorClient', options),
     attributes: { [ATTR_PEER_SERVICE]: vendor },
   });
   const { vendorReqDurationMs, vendor429Total } = telemetry.metrics;

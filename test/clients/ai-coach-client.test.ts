@@ -1,36 +1,14 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AI_COACH_ENDPOINTS, createAiCoachClient } from '../../src/clients/index.js';
-import type { Telemetry } from '../../src/index.js';
 import { SPAN_NAMES } from '../../src/tracing/index.js';
-import type { LogCapture } from '../helpers/log-capture.js';
-import { initForTest, refusedPort, rejection, startServer, type TestServer } from './fixtures.js';
+import { useClientTestbed, refusedPort, rejection } from './fixtures.js';
 
-let telemetry: Telemetry;
-let logs: LogCapture;
-let spans: InMemorySpanExporter;
-let server: TestServer;
-
-beforeAll(async () => {
-  ({ telemetry, spans, logs } = initForTest());
-  server = await startServer();
-});
-afterEach(() => {
-  spans.reset();
-  server.seen.length = 0;
-  for (const m of Object.values(telemetry.metrics)) m.reset();
-  logs.lines(); // every line so far validates against the log schema
-});
-afterAll(async () => {
-  await server.close();
-  await telemetry.shutdown();
-  logs.lines(); // including the lines written by shutdown()
-});
+const bed = useClientTestbed(undefined, true);
 
 /** The three AI metrics for one endpoint, as plain numbers. */
 function aiMetrics(endpoint: string) {
-  const m = telemetry.metrics;
+  const m = bed.telemetry.metrics;
   const errors: Record<string, number> = {};
   for (const reason of ['timeout', 'network', 'http_5xx', 'http_4xx']) {
     const n = m.aiRequestErrorsTotal.read({ endpoint, reason });
@@ -53,13 +31,13 @@ describe('createAiCoachClient', () => {
   });
 
   it('names the CLIENT span after the endpoint and counts a successful request', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     const res = await ai.postJson('/v1/nlg/reflect', { tradeId: 't_1' });
     expect(res.status).toBe(200);
-    expect(server.seen[0]).toMatchObject({ method: 'POST', body: '{"tradeId":"t_1"}' });
-    expect(server.seen[0]!.headers['content-type']).toBe('application/json');
+    expect(bed.server.seen[0]).toMatchObject({ method: 'POST', body: '{"tradeId":"t_1"}' });
+    expect(bed.server.seen[0]!.headers['content-type']).toBe('application/json');
 
-    const [span] = spans.getFinishedSpans();
+    const [span] = bed.spans.getFinishedSpans();
     expect(span!.name).toBe('nlg.reflect');
     expect(span!.kind).toBe(SpanKind.CLIENT);
     expect(span!.attributes).toMatchObject({
@@ -72,35 +50,35 @@ describe('createAiCoachClient', () => {
   });
 
   it('labels each endpoint by its template and ignores the query string', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     await ai.fetch('/v1/indicators?symbol=BTCUSDT&tf=1h');
-    await ai.fetch(`${server.url}/v1/bias/score`, { method: 'POST' });
-    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual(['indicators', 'bias.score']);
+    await ai.fetch(`${bed.server.url}/v1/bias/score`, { method: 'POST' });
+    expect(bed.spans.getFinishedSpans().map((s) => s.name)).toEqual(['indicators', 'bias.score']);
     expect(aiMetrics('/v1/indicators').total).toBe(1);
     expect(aiMetrics('/v1/bias/score').total).toBe(1);
   });
 
   it('folds unknown paths into endpoint="other" so raw ids never become label values', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     await ai.fetch('/v1/users/8f14e45f/digest');
     await ai.fetch('/v1/users/c9f0f895/digest');
     expect(aiMetrics('other').total).toBe(2);
-    expect(spans.getFinishedSpans()[0]!.name).toBe('GET');
-    expect(await telemetry.metricsText()).not.toContain('8f14e45f');
+    expect(bed.spans.getFinishedSpans()[0]!.name).toBe('GET');
+    expect(await bed.telemetry.metricsText()).not.toContain('8f14e45f');
   });
 
   it('takes extra endpoints as templates, matched by urlTemplate', async () => {
-    const ai = createAiCoachClient(telemetry, {
-      baseUrl: server.url,
+    const ai = createAiCoachClient(bed.telemetry, {
+      baseUrl: bed.server.url,
       endpoints: { '/v1/users/:id/digest': 'digest.aggregate' },
     });
     await ai.fetch('/v1/users/8f14e45f/digest', { urlTemplate: '/v1/users/:id/digest' });
     expect(aiMetrics('/v1/users/:id/digest').total).toBe(1);
-    expect(spans.getFinishedSpans()[0]!.name).toBe('digest.aggregate');
+    expect(bed.spans.getFinishedSpans()[0]!.name).toBe('digest.aggregate');
   });
 
   it('counts a 5xx as reason http_5xx and returns the response', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     const res = await ai.postJson('/v1/bias/score', {}, { headers: { 'x-test-status': '503' } });
     expect(res.status).toBe(503);
     await ai.fetch('/status/500', { urlTemplate: '/v1/bias/score' });
@@ -109,14 +87,14 @@ describe('createAiCoachClient', () => {
       durations: 2,
       errors: { http_5xx: 2 },
     });
-    const span = spans.getFinishedSpans().at(-1)!;
+    const span = bed.spans.getFinishedSpans().at(-1)!;
     expect(span.name).toBe('bias.score');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('500');
   });
 
   it('counts a 4xx (HMAC skew, rate limit) as reason http_4xx', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     await ai.fetch('/status/401', { urlTemplate: '/v1/indicators' });
     await ai.fetch('/status/429', { urlTemplate: '/v1/indicators' });
     expect(aiMetrics('/v1/indicators')).toEqual({
@@ -127,7 +105,7 @@ describe('createAiCoachClient', () => {
   });
 
   it('times out with a TimeoutError and counts reason timeout', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url, timeoutMs: 100 });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url, timeoutMs: 100 });
     const error = await rejection(ai.fetch('/hang', { urlTemplate: '/v1/nlg/reflect' }));
     expect((error as DOMException).name).toBe('TimeoutError');
     expect(aiMetrics('/v1/nlg/reflect')).toEqual({
@@ -138,7 +116,7 @@ describe('createAiCoachClient', () => {
   });
 
   it('counts the caller’s own AbortSignal.timeout() as a timeout too', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url });
     const error = await rejection(
       ai.fetch('/hang', { urlTemplate: '/v1/nlg/reflect', signal: AbortSignal.timeout(80) }),
     );
@@ -147,7 +125,7 @@ describe('createAiCoachClient', () => {
   });
 
   it('counts a refused connection as reason network and rethrows fetch’s error', async () => {
-    const ai = createAiCoachClient(telemetry, {
+    const ai = createAiCoachClient(bed.telemetry, {
       baseUrl: `http://127.0.0.1:${await refusedPort()}`,
     });
     const error = await rejection(ai.postJson('/v1/bias/score', {}));
@@ -157,7 +135,7 @@ describe('createAiCoachClient', () => {
   });
 
   it('does not count the caller’s abort as an AI error', async () => {
-    const ai = createAiCoachClient(telemetry, { baseUrl: server.url, timeoutMs: 5000 });
+    const ai = createAiCoachClient(bed.telemetry, { baseUrl: bed.server.url, timeoutMs: 5000 });
     const controller = new AbortController();
     const pending = ai.fetch('/hang', {
       urlTemplate: '/v1/nlg/reflect',
@@ -170,7 +148,7 @@ describe('createAiCoachClient', () => {
   });
 
   it('fails fast on a wrong endpoint table', () => {
-    expect(() => createAiCoachClient(telemetry, { endpoints: { 'v1/x': 'x' } })).toThrow(
+    expect(() => createAiCoachClient(bed.telemetry, { endpoints: { 'v1/x': 'x' } })).toThrow(
       'stacklight: aiCoachClient.endpoints["v1/x"] must be a non-empty span name under a path template starting with "/", got "x"',
     );
   });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 
@@ -88,6 +89,41 @@ export function initForTest(service = 'worker'): {
     tracing: { exporter: 'none', spanProcessors: [new SimpleSpanProcessor(spans)] },
   });
   return { telemetry, spans, logs };
+}
+
+/** What {@link useClientTestbed} sets up for a test file. */
+export interface ClientTestbed {
+  telemetry: Telemetry;
+  spans: InMemorySpanExporter;
+  logs: LogCapture;
+  server: TestServer;
+}
+
+/**
+ * One `init()` and one local server per test file. After each test: spans,
+ * seen requests and (with `resetMetrics`) every catalog metric are cleared,
+ * and every log line so far is schema-validated; after the file, the server
+ * closes, telemetry shuts down and the lines written by shutdown() are
+ * validated too. The returned object is filled in `beforeAll`.
+ */
+export function useClientTestbed(service?: string, resetMetrics = false): ClientTestbed {
+  const bed = {} as ClientTestbed;
+  beforeAll(async () => {
+    Object.assign(bed, initForTest(service));
+    bed.server = await startServer();
+  });
+  afterEach(() => {
+    bed.spans.reset();
+    bed.server.seen.length = 0;
+    if (resetMetrics) for (const m of Object.values(bed.telemetry.metrics)) m.reset();
+    bed.logs.lines();
+  });
+  afterAll(async () => {
+    await bed.server.close();
+    await bed.telemetry.shutdown();
+    bed.logs.lines();
+  });
+  return bed;
 }
 
 /** Catches what a promise rejects with (or fails the test if it resolves). */
