@@ -35,7 +35,8 @@ export interface LoggingOptions {
   /**
    * Where lines go: any writable stream (tests pass a capture stream) or a
    * pino destination (`pino.destination('/var/log/app.log')`).
-   * @default process stdout, written asynchronously
+   * @default process stdout, written asynchronously in batches: when 4 KiB
+   *   are pending, and every 100 ms (see docs/logging.md, "Destinations")
    */
   destination?: NodeJS.WritableStream | DestinationStream;
   /** A pino transport (e.g. a Loki transport) used instead of `destination`. */

@@ -4,9 +4,11 @@
  *   node --import tsx bench/http/servers.ts <fastify|express> <bare|peer|stacklight|stacklight-unsampled> <port> [otlpUrl]
  *
  * Every configuration serves the same route, `GET /users/:id` → `{"id": …}`.
- * Logs go to /dev/null through an asynchronous pino destination on both the
- * peer stack and stacklight, so both pay for serialization and the write
- * call alike. The peer stack's spans go to a batch processor with an
+ * Logs go to /dev/null, each stack through its own default kind of
+ * destination: pino's default (an asynchronous sonic-boom, one write per
+ * line) for the peer stack, stacklight's default (asynchronous, batched:
+ * 4 KiB or every 100 ms) for stacklight; both pay for serialization and the
+ * write calls. The peer stack's spans go to a batch processor with an
  * exporter that discards them; stacklight's go over OTLP/HTTP to a local
  * receiver that accepts and discards (a stricter setting for stacklight).
  */
@@ -41,23 +43,41 @@ async function discardingOtel() {
 /**
  * stacklight as a service would run it. Variants used when profiling, to
  * attribute cost: `-unsampled` (ratio 0), `-nolog` (level silent),
- * `-notrace` (tracing off), `-metrics` (neither logs nor traces).
+ * `-notrace` (tracing off), `-metrics` (neither logs nor traces), and for
+ * the log destination `-perline` (one write per line, pino's default),
+ * `-syncbuf` (synchronous, batched),
+ * `-syncdest`, `-nulldest` (no write at all).
  */
 async function stacklight(variant: string) {
   const { init } = await import('../../src/index.js');
+  const { STDOUT_MIN_LENGTH, STDOUT_FLUSH_INTERVAL_MS } =
+    await import('../../src/logging/logger.js');
   const noLog = variant.includes('-nolog') || variant.includes('-metrics');
   const noTrace = variant.includes('-notrace') || variant.includes('-metrics');
   return init({
     service: 'bench',
     env: 'production',
     logging: {
-      destination: variant.includes('-buffered')
-        ? pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 })
+      destination: variant.includes('-perline')
+        ? devnull()
         : variant.includes('-nulldest')
           ? { write: () => true }
           : variant.includes('-syncdest')
             ? pino.destination({ dest: '/dev/null', sync: true })
-            : devnull(),
+            : variant.includes('-syncbuf')
+              ? pino.destination({
+                  dest: '/dev/null',
+                  sync: true,
+                  minLength: STDOUT_MIN_LENGTH,
+                  periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
+                })
+              : // stacklight's default destination, on /dev/null instead of stdout
+                pino.destination({
+                  dest: '/dev/null',
+                  sync: false,
+                  minLength: STDOUT_MIN_LENGTH,
+                  periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
+                }),
       level: noLog ? 'silent' : 'info',
     },
     metrics: { defaultMetrics: false },

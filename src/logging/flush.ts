@@ -6,6 +6,13 @@ interface FlushableStream {
   flushSync?: () => void;
   /** sonic-boom: an asynchronous write is in flight. */
   _writing?: boolean;
+  /** sonic-boom: bytes it holds before it issues a write (0: writes at once). */
+  minLength?: number;
+  /** sonic-boom: bytes not written yet, those of the write in flight included. */
+  _len?: number;
+  /** sonic-boom: closed; `flush(cb)` calls back at once with an error. */
+  destroyed?: boolean;
+  on?: (event: string, listener: (...args: unknown[]) => void) => unknown;
   /** Node Writable: bytes queued. */
   writableLength?: number;
   once?: (event: string, listener: (...args: unknown[]) => void) => unknown;
@@ -15,9 +22,14 @@ interface FlushableStream {
 /**
  * Waits until what `logger` has written so far has left the process:
  *
- * - sonic-boom (the default destination): `flush()` returns at once when
- *   `minLength` is 0 even while an asynchronous write is in flight, so we
- *   also wait for its `drain` event when it is writing;
+ * - sonic-boom with `minLength` > 0 (the default destination): `flush(cb)`
+ *   calls back on the next `drain`, which sonic-boom emits as soon as fewer
+ *   than `minLength` bytes are left — and those stay buffered. So it is
+ *   flushed in rounds until the bytes pending at the call have been written
+ *   (counted by its `write` events) or nothing is pending, or a write fails;
+ * - sonic-boom with `minLength` 0: `flush()` returns at once even while an
+ *   asynchronous write is in flight, so we also wait for its `drain` event
+ *   when it is writing;
  * - transports (thread-stream): `flush(cb)` waits until the worker has read
  *   everything;
  * - a Node `Writable`: waits until `writableLength` is 0 (polled: `drain`
@@ -36,6 +48,7 @@ export function flushDestination(
   return new Promise<void>((resolve) => {
     let pending = 0;
     let settled = false;
+    const cleanups: Array<() => void> = [];
     const timer = setTimeout(finish, timeoutMs);
     timer.unref?.();
 
@@ -43,6 +56,7 @@ export function flushDestination(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      for (const cleanup of cleanups) cleanup();
       resolve();
     }
     function oneDone(): void {
@@ -72,12 +86,57 @@ export function flushDestination(
       tick();
     }
 
+    function flushInRounds(): void {
+      pending += 1;
+      let left = stream._len ?? 0;
+      let failed = false;
+      const onWrite = (n: unknown): void => {
+        if (typeof n === 'number') left -= n;
+      };
+      const onError = (): void => {
+        failed = true;
+      };
+      stream.on!('write', onWrite);
+      stream.on!('error', onError);
+      cleanups.push(() => {
+        stream.removeListener?.('write', onWrite);
+        stream.removeListener?.('error', onError);
+      });
+      const round = (): void => {
+        if (settled) return;
+        // The bytes pending at the call come first, so never more than `_len`
+        // of them are left (`flushSync()` writes without a `write` event).
+        left = Math.min(left, stream._len ?? 0);
+        if (left <= 0 || failed || stream.destroyed === true) {
+          oneDone();
+          return;
+        }
+        try {
+          // Called back after a `drain` (and an fsync, whose error on a
+          // pipe is expected), never synchronously unless destroyed.
+          logger.flush(round);
+        } catch {
+          oneDone();
+        }
+      };
+      round();
+    }
+
     try {
-      if (stream._writing === true) waitFor(['drain', 'close', 'error']);
-      else if ((stream.writableLength ?? 0) > 0) pollUntilEmpty();
-      if (typeof stream.flush === 'function') {
-        pending += 1;
-        logger.flush(() => oneDone());
+      if (
+        (stream.minLength ?? 0) > 0 &&
+        typeof stream._len === 'number' &&
+        typeof stream.on === 'function' &&
+        typeof stream.flush === 'function'
+      ) {
+        flushInRounds();
+      } else {
+        if (stream._writing === true) waitFor(['drain', 'close', 'error']);
+        else if ((stream.writableLength ?? 0) > 0) pollUntilEmpty();
+        if (typeof stream.flush === 'function') {
+          pending += 1;
+          logger.flush(() => oneDone());
+        }
       }
     } catch {
       // A destroyed stream throws from flush(); there is nothing left to wait for.

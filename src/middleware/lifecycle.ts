@@ -10,6 +10,7 @@ import {
   type TelemetryContext,
 } from '../context.js';
 import type { Telemetry } from '../init.js';
+import { requestLineOf, type RequestLineWriter } from '../logging/request-line.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import {
   ABORTED_STATUS,
@@ -76,6 +77,7 @@ export class HttpLifecycle {
   readonly options: ResolvedHttpOptions;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
+  private readonly requestLine: RequestLineWriter | undefined;
   private readonly adapter: LifecycleAdapter;
   private readonly tracing: boolean;
   private readonly nextId = createRequestIdGenerator();
@@ -96,6 +98,7 @@ export class HttpLifecycle {
   constructor(telemetry: Telemetry, options: ResolvedHttpOptions, adapter: LifecycleAdapter) {
     this.telemetry = telemetry;
     this.logger = telemetry.logger;
+    this.requestLine = requestLineOf(telemetry.logger);
     this.options = options;
     this.adapter = adapter;
     this.tracing = telemetry.config.tracing.enabled;
@@ -346,13 +349,20 @@ export class HttpLifecycle {
       const level = this.options.levelByClass[(status / 100) | 0];
       if (level !== undefined) {
         const latency_ms = Math.round(rec.seconds * 1e6) / 1e3;
-        const fields = withError ? { status, latency_ms, err: rec.error } : { status, latency_ms };
         const msg = rec.aborted
           ? 'request aborted'
           : withError
             ? 'request failed'
             : 'request completed';
-        (this.logger[level] as LogMethod).call(this.logger, fields, msg);
+        // The line assembled directly when nothing needs pino's generic path
+        // (see logging/request-line.ts); with an error, always through pino.
+        const line = this.requestLine;
+        if (withError || line === undefined || !line(level, status, latency_ms, msg)) {
+          const fields = withError
+            ? { status, latency_ms, err: rec.error }
+            : { status, latency_ms };
+          (this.logger[level] as LogMethod).call(this.logger, fields, msg);
+        }
       }
     }
     const span = rec.span;

@@ -3,14 +3,18 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  isSpanContextValid,
   trace,
+  TraceFlags,
   type Attributes,
   type Context,
   type Exception,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { extractContext } from '../tracing/carriers.js';
+import { DROPS, type DropsFn } from '../tracing/provider.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
 import type { RequestRecord, RouteDecision } from './record.js';
@@ -24,6 +28,8 @@ import type { RequestRecord, RouteDecision } from './record.js';
  * headers, `user_agent.original` or `client.address`: they can hold user
  * identifiers, e-mail addresses and tokens.
  */
+
+const ids = new RandomIdGenerator();
 
 /** Span names of unmatched requests, per method label (`HTTP GET`, …). */
 const UNMATCHED_SPAN_NAMES: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -55,6 +61,22 @@ export function startServerSpan(
   decision: RouteDecision | undefined,
 ): { span: Span; context: Context } {
   const parent = parentContext(req);
+  const drops = (tracer as Tracer & { [DROPS]?: DropsFn })[DROPS];
+  if (drops !== undefined) {
+    const sc = trace.getSpanContext(parent);
+    const p = sc !== undefined && isSpanContextValid(sc) ? sc : undefined;
+    if (drops(p)) {
+      // What the SDK returns for a dropped span: fresh span id, the parent's
+      // trace id and state (or a new trace id), flags not sampled.
+      const span = trace.wrapSpanContext({
+        traceId: p?.traceId ?? ids.generateTraceId(),
+        spanId: ids.generateSpanId(),
+        traceFlags: TraceFlags.NONE,
+        ...(p?.traceState === undefined ? {} : { traceState: p.traceState }),
+      });
+      return { span, context: trace.setSpan(parent, span) };
+    }
+  }
   // Given at creation so that samplers can use them (semconv asks for it).
   const attributes: Attributes = {
     'http.request.method': method,

@@ -2,6 +2,32 @@ import { context, TraceFlags } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
+/** How one export ended. */
+export type BatchResult = 'ok' | 'failed' | 'timeout';
+
+/**
+ * What the processor hands finished spans to. `prepare` runs when a span
+ * ends and turns it into what waits in the queue (the span itself, or its
+ * encoded bytes); `export` sends a batch of those.
+ */
+export interface BatchExporter<T> {
+  prepare(span: ReadableSpan): T;
+  export(batch: T[], done: (result: BatchResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
+/** An OpenTelemetry `SpanExporter` as a {@link BatchExporter} of the spans themselves. */
+export function fromSpanExporter(exporter: SpanExporter): BatchExporter<ReadableSpan> {
+  return {
+    prepare: (span) => span,
+    export: (batch, done) =>
+      exporter.export(batch, (result) =>
+        done(result.code === ExportResultCode.SUCCESS ? 'ok' : 'failed'),
+      ),
+    shutdown: () => exporter.shutdown(),
+  };
+}
+
 /** Options of {@link BoundedBatchSpanProcessor}. */
 export interface BoundedBatchOptions {
   maxQueueSize: number;
@@ -22,14 +48,14 @@ export interface BoundedBatchOptions {
  * self-metric (`stacklight_spans_dropped_total{reason}`), and a slow or dead
  * collector can hold at most `maxQueueSize` spans plus one batch in flight.
  */
-export class BoundedBatchSpanProcessor implements SpanProcessor {
-  private queue: ReadableSpan[] = [];
+export class BoundedBatchSpanProcessor<T = ReadableSpan> implements SpanProcessor {
+  private queue: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly exporter: SpanExporter,
+    private readonly exporter: BatchExporter<T>,
     private readonly options: BoundedBatchOptions,
   ) {}
 
@@ -41,7 +67,14 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       this.options.onDrop('queue_full', 1);
       return;
     }
-    this.queue.push(span);
+    let item: T;
+    try {
+      item = this.exporter.prepare(span);
+    } catch {
+      this.options.onDrop('export_failed', 1);
+      return;
+    }
+    this.queue.push(item);
     if (this.queue.length >= this.options.maxExportBatchSize) this.kick();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.kick(), this.options.scheduledDelayMs);
@@ -89,7 +122,13 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       context.with(suppressTracing(context.active()), () => {
         try {
           this.exporter.export(batch, (result) =>
-            finish(result.code === ExportResultCode.SUCCESS ? undefined : 'export_failed'),
+            finish(
+              result === 'ok'
+                ? undefined
+                : result === 'timeout'
+                  ? 'export_timeout'
+                  : 'export_failed',
+            ),
           );
         } catch {
           finish('export_failed');

@@ -1,12 +1,14 @@
 import {
   context,
+  isSpanContextValid,
   propagation,
   trace,
+  TraceFlags,
+  type SpanContext,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -14,7 +16,6 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
-  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -22,8 +23,13 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { StacklightContextManager } from '../context.js';
 import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
-import { BoundedBatchSpanProcessor } from './batch-processor.js';
+import {
+  BoundedBatchSpanProcessor,
+  fromSpanExporter,
+  type BatchExporter,
+} from './batch-processor.js';
 import { createW3CPropagator } from './carriers.js';
+import { OtlpHttpExporter } from './otlp/http-exporter.js';
 
 /** What the tracing room gives `init()`. */
 export interface TracingRoom {
@@ -34,6 +40,42 @@ export interface TracingRoom {
   warnings: string[];
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+}
+
+/**
+ * Set on stacklight's tracer: for a parent span context (or none), `true`
+ * when the configured sampler is certain to drop the span. The HTTP
+ * middleware then makes the non-recording span itself (ids only), as the SDK
+ * would, without the SDK's span machinery.
+ */
+export const DROPS: unique symbol = Symbol('stacklight.tracing.drops');
+
+export type DropsFn = (parent: SpanContext | undefined) => boolean;
+
+/** Whether the sampler `name`/`ratio` always drops a span with this parent. */
+export function samplerDrops(name: ResolvedConfig['tracing']['sampler'], ratio: number): DropsFn {
+  const never = (): boolean => false;
+  const always = (): boolean => true;
+  const byParent =
+    (rootDrops: boolean): DropsFn =>
+    (parent) =>
+      parent === undefined || !isSpanContextValid(parent)
+        ? rootDrops
+        : (parent.traceFlags & TraceFlags.SAMPLED) === 0;
+  switch (name) {
+    case 'always_on':
+      return never;
+    case 'always_off':
+      return always;
+    case 'traceidratio':
+      return ratio <= 0 ? always : never;
+    case 'parentbased_always_on':
+      return byParent(false);
+    case 'parentbased_always_off':
+      return byParent(true);
+    case 'parentbased_traceidratio':
+      return byParent(ratio <= 0);
+  }
 }
 
 /** Sampler for the configured name and ratio. */
@@ -61,16 +103,25 @@ export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio:
   }
 }
 
-function createExporter(config: ResolvedConfig['tracing']): SpanExporter | undefined {
+/**
+ * The exporter for `tracing.exporter`. OTLP spans are encoded to protobuf
+ * when they end (see otlp/encode.ts), so the export queue holds bytes, not
+ * span objects.
+ */
+function createExporter(
+  config: ResolvedConfig['tracing'],
+  resource: Resource,
+): BatchExporter<unknown> | undefined {
   switch (config.exporter) {
     case 'otlp':
-      return new OTLPTraceExporter({
+      return new OtlpHttpExporter({
         url: config.endpoint,
         headers: config.headers,
-        timeoutMillis: config.exportTimeoutMs,
-      });
+        timeoutMs: config.exportTimeoutMs,
+        resource: () => resource,
+      }) as BatchExporter<unknown>;
     case 'console':
-      return new ConsoleSpanExporter();
+      return fromSpanExporter(new ConsoleSpanExporter()) as BatchExporter<unknown>;
     case 'none':
       return undefined;
   }
@@ -126,7 +177,8 @@ export function createTracing(
   }
   const t = config.tracing;
   const processors: SpanProcessor[] = [...t.spanProcessors];
-  const exporter = createExporter(t);
+  const resource = resourceOf(config, env);
+  const exporter = createExporter(t, resource);
   if (exporter !== undefined) {
     processors.unshift(
       new BoundedBatchSpanProcessor(exporter, {
@@ -139,7 +191,7 @@ export function createTracing(
     );
   }
   const provider = new NodeTracerProvider({
-    resource: resourceOf(config, env),
+    resource,
     sampler: createSampler(t.sampler, t.sampleRatio),
     spanProcessors: processors,
   });
@@ -172,8 +224,14 @@ export function createTracing(
     );
   }
 
+  const tracer = provider.getTracer('stacklight', SDK_VERSION);
+  // Only when every processor is one stacklight knows: user processors see
+  // nothing of non-recording spans either, but keep the SDK path for them.
+  if (t.spanProcessors.length === 0) {
+    (tracer as Tracer & { [DROPS]?: DropsFn })[DROPS] = samplerDrops(t.sampler, t.sampleRatio);
+  }
   return {
-    tracer: provider.getTracer('stacklight', SDK_VERSION),
+    tracer,
     provider,
     propagator,
     warnings,

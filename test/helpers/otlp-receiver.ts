@@ -30,7 +30,23 @@ export const OTLP_SPAN_KIND = {
   CONSUMER: 5,
 } as const;
 
-export type OtlpValue = string | number | boolean | bigint | OtlpValue[] | Uint8Array | null;
+export type OtlpValue =
+  | string
+  | number
+  | boolean
+  | bigint
+  | OtlpValue[]
+  | Uint8Array
+  | { [key: string]: OtlpValue }
+  | null;
+
+/** A decoded event. */
+export interface OtlpEvent {
+  timeUnixNano: bigint;
+  name: string;
+  attributes: Record<string, OtlpValue>;
+  droppedAttributesCount: number;
+}
 
 /** A decoded link. */
 export interface OtlpLink {
@@ -38,6 +54,8 @@ export interface OtlpLink {
   spanId: string;
   traceState: string;
   attributes: Record<string, OtlpValue>;
+  droppedAttributesCount: number;
+  flags: number;
 }
 
 /** A decoded span (ids as lowercase hex, `parentSpanId` '' for a root). */
@@ -51,11 +69,18 @@ export interface OtlpSpan {
   startTimeUnixNano: bigint;
   endTimeUnixNano: bigint;
   attributes: Record<string, OtlpValue>;
+  droppedAttributesCount: number;
+  events: OtlpEvent[];
+  droppedEventsCount: number;
   links: OtlpLink[];
+  droppedLinksCount: number;
   status: { code: number; message: string };
+  /** `Span.flags`: trace flags in bits 0–7, 0x100 "has is_remote", 0x200 "parent is remote". */
+  flags: number;
   /** Resource attributes of the batch (`service.name`…). */
   resource: Record<string, OtlpValue>;
   scope: string;
+  scopeVersion: string;
 }
 
 export interface OtlpReceiver {
@@ -197,6 +222,12 @@ function anyValue(buf: Uint8Array): OtlpValue {
         if (f === 1 && w === Wire.Len) items.push(anyValue(rr.bytes()));
       });
       value = items;
+    } else if (field === 6 && wire === Wire.Len) {
+      const list: Record<string, OtlpValue> = {};
+      fields(r.bytes(), (f, w, rr) => {
+        if (f === 1 && w === Wire.Len) keyValue(rr.bytes(), list);
+      });
+      value = list;
     } else if (field === 7 && wire === Wire.Len) value = r.bytes().slice();
   });
   return value;
@@ -214,8 +245,17 @@ function keyValue(buf: Uint8Array, into: Record<string, OtlpValue>): void {
 }
 
 function decodeLink(buf: Uint8Array): OtlpLink {
-  const link: OtlpLink = { traceId: '', spanId: '', traceState: '', attributes: {} };
+  const link: OtlpLink = {
+    traceId: '',
+    spanId: '',
+    traceState: '',
+    attributes: {},
+    droppedAttributesCount: 0,
+    flags: 0,
+  };
   fields(buf, (field, wire, r) => {
+    if (field === 5 && wire === Wire.Varint) link.droppedAttributesCount = Number(r.varint());
+    if (field === 6 && wire === Wire.Fixed32) link.flags = r.fixed32();
     if (wire !== Wire.Len) return;
     if (field === 1) link.traceId = hex(r.bytes());
     else if (field === 2) link.spanId = hex(r.bytes());
@@ -225,7 +265,28 @@ function decodeLink(buf: Uint8Array): OtlpLink {
   return link;
 }
 
-function decodeSpan(buf: Uint8Array, resource: Record<string, OtlpValue>, scope: string): OtlpSpan {
+function decodeEvent(buf: Uint8Array): OtlpEvent {
+  const event: OtlpEvent = {
+    timeUnixNano: 0n,
+    name: '',
+    attributes: {},
+    droppedAttributesCount: 0,
+  };
+  fields(buf, (field, wire, r) => {
+    if (field === 1 && wire === Wire.Fixed64) event.timeUnixNano = r.fixed64();
+    else if (field === 2 && wire === Wire.Len) event.name = r.string();
+    else if (field === 3 && wire === Wire.Len) keyValue(r.bytes(), event.attributes);
+    else if (field === 4 && wire === Wire.Varint) event.droppedAttributesCount = Number(r.varint());
+  });
+  return event;
+}
+
+function decodeSpan(
+  buf: Uint8Array,
+  resource: Record<string, OtlpValue>,
+  scope: string,
+  scopeVersion: string,
+): OtlpSpan {
   const span: OtlpSpan = {
     traceId: '',
     spanId: '',
@@ -236,10 +297,16 @@ function decodeSpan(buf: Uint8Array, resource: Record<string, OtlpValue>, scope:
     startTimeUnixNano: 0n,
     endTimeUnixNano: 0n,
     attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
     links: [],
+    droppedLinksCount: 0,
     status: { code: 0, message: '' },
+    flags: 0,
     resource,
     scope,
+    scopeVersion,
   };
   fields(buf, (field, wire, r) => {
     switch (field) {
@@ -270,8 +337,23 @@ function decodeSpan(buf: Uint8Array, resource: Record<string, OtlpValue>, scope:
       case 9:
         if (wire === Wire.Len) keyValue(r.bytes(), span.attributes);
         break;
+      case 10:
+        if (wire === Wire.Varint) span.droppedAttributesCount = Number(r.varint());
+        break;
+      case 11:
+        if (wire === Wire.Len) span.events.push(decodeEvent(r.bytes()));
+        break;
+      case 12:
+        if (wire === Wire.Varint) span.droppedEventsCount = Number(r.varint());
+        break;
       case 13:
         if (wire === Wire.Len) span.links.push(decodeLink(r.bytes()));
+        break;
+      case 14:
+        if (wire === Wire.Varint) span.droppedLinksCount = Number(r.varint());
+        break;
+      case 16:
+        if (wire === Wire.Fixed32) span.flags = r.fixed32();
         break;
       case 15:
         if (wire === Wire.Len) {
@@ -310,16 +392,18 @@ export function decodeExportTraceServiceRequest(body: Uint8Array): OtlpSpan[] {
     });
     for (const ss of scopeSpans) {
       let scope = '';
+      let scopeVersion = '';
       const spans: Uint8Array[] = [];
       fields(ss, (f, w, rr) => {
         if (w !== Wire.Len) return;
         if (f === 1) {
           fields(rr.bytes(), (ff, ww, rrr) => {
             if (ff === 1 && ww === Wire.Len) scope = rrr.string();
+            else if (ff === 2 && ww === Wire.Len) scopeVersion = rrr.string();
           });
         } else if (f === 2) spans.push(rr.bytes());
       });
-      for (const s of spans) out.push(decodeSpan(s, resource, scope));
+      for (const s of spans) out.push(decodeSpan(s, resource, scope, scopeVersion));
     }
   });
   return out;

@@ -53,6 +53,54 @@ describe('flush and crash safety', () => {
     closeSync(fd);
   });
 
+  // The default destination buffers up to 4 KiB (sonic-boom `minLength`).
+  // 14 lines of ~430 bytes (~6 KiB) start one write and leave the rest below
+  // minLength, where sonic-boom's own flush callback stops waiting.
+  const buffered = (fd: number) => pino.destination({ dest: fd, sync: false, minLength: 4096 });
+  const padded = 'x'.repeat(300);
+
+  it('writes out the lines a buffering sonic-boom (minLength) still holds', async () => {
+    const path = join(dir, 'buffered.log');
+    const fd = openSync(path, 'w');
+    const { logger, flush } = createLogger({ ...setup, destination: buffered(fd) });
+    for (let i = 0; i < 14; i++) logger.info({ status: 200, latency_ms: i }, padded);
+    await flush();
+    expect(fileLines(path).map((l) => l['latency_ms'])).toEqual([...Array(14).keys()]);
+    closeSync(fd);
+  });
+
+  it('resolves once the earlier lines are written while logging goes on', async () => {
+    const path = join(dir, 'busy.log');
+    const fd = openSync(path, 'w');
+    const { logger, flush } = createLogger({ ...setup, destination: buffered(fd) });
+    for (let i = 0; i < 14; i++) logger.info({ status: 200, latency_ms: i }, padded);
+    // One more line every event-loop turn: the buffer is rarely empty again.
+    let busy = true;
+    const more = (): void => {
+      if (!busy) return;
+      logger.info({ status: 200 }, 'after');
+      setImmediate(more);
+    };
+    more();
+    try {
+      // flush must still end (the test times out long before 60 s).
+      await flush(60_000);
+      // Later lines may still be being appended: read whole lines only.
+      const text = readFileSync(path, 'utf8');
+      const before = text
+        .slice(0, text.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l['msg'] === padded);
+      expect(before.map((l) => l['latency_ms'])).toEqual([...Array(14).keys()]);
+    } finally {
+      busy = false;
+      await flush(); // no write in flight when the fd is closed
+      closeSync(fd);
+    }
+  });
+
   it('writes a fatal line synchronously', () => {
     const path = join(dir, 'fatal.log');
     const fd = openSync(path, 'w');

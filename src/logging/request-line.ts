@@ -1,0 +1,144 @@
+import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
+import pino from 'pino';
+import { getContext } from '../context.js';
+import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
+
+/**
+ * The request line (`{status, latency_ms}` + a constant message, written once
+ * per HTTP request) assembled straight into its JSON text, without pino's
+ * generic path (mixin, line object, key-by-key serialization). The output is
+ * the line pino would write — same fields, same order, same scrubbing — and a
+ * test compares the two for every shape of request.
+ *
+ * Taken only while nothing could make the generic path write something
+ * different: the root logger of `createLogger` with no `redact` paths and no
+ * schema-field bindings, a destination that does not ask pino for metadata,
+ * a context with only the HTTP fields, valid trace ids. Anything else
+ * returns `false` and the caller logs through pino.
+ */
+export type RequestLineWriter = (
+  /** A pino level name; `fatal` and `silent` always take the generic path. */
+  level: string,
+  status: number,
+  latencyMs: number,
+  /** The message, one of a few constants (serialized once, cached). */
+  msg: string,
+) => boolean;
+
+/** Where `createLogger` leaves the writer on the root logger it returns. */
+export const REQUEST_LINE: unique symbol = Symbol('stacklight.log.requestLine');
+
+const S = pino.symbols;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+type PinoInternals = pino.Logger &
+  LoggerState & {
+    [S.lsCacheSym]: Record<number, string>;
+    [S.chindingsSym]: string;
+    [S.timeSym]: () => string;
+    [S.streamSym]: pino.DestinationStream & { [S.needsMetadataGsym]?: boolean };
+    [S.endSym]: string;
+    [S.hooksSym]: { streamWrite?: unknown };
+    [REQUEST_LINE]?: RequestLineWriter;
+  };
+
+/**
+ * A JSON string literal. Printable ASCII without `"` and `\` (routes,
+ * methods, ids) is quoted as is; anything else goes through JSON.stringify,
+ * which escapes exactly as pino does for these (no lone surrogates: scrubbed
+ * strings come out of the redactor).
+ */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
+/** Attaches the request-line writer to `logger` (the root logger of createLogger). */
+export function installRequestLine(
+  logger: pino.Logger,
+  scrub: (s: string) => string,
+  enabled: boolean,
+): void {
+  const root = logger as PinoInternals;
+  const messages = new Map<string, string>();
+
+  const write: RequestLineWriter = (level, status, latencyMs, msg) => {
+    // fatal: pino flushes synchronously after it; silent: a no-op method.
+    if (!enabled || level === 'fatal' || level === 'silent') return false;
+    const num = root.levels.values[level];
+    if (num === undefined) return false;
+    if (num < root.levelVal) return true; // disabled: nothing to write, as with pino
+    if (root[BOUND_KEYS] !== undefined || root[BOUND_EXTRA] !== undefined) return false;
+    const stream = root[S.streamSym];
+    if (stream[S.needsMetadataGsym] === true || root[S.hooksSym].streamWrite !== undefined) {
+      return false;
+    }
+    if (!Number.isFinite(latencyMs)) return false;
+    let props = ',"status":' + status + ',"latency_ms":' + latencyMs;
+
+    const c = getContext();
+    if (c !== undefined) {
+      if (
+        c.queue !== undefined ||
+        c.job !== undefined ||
+        c.jobId !== undefined ||
+        c.attempt !== undefined ||
+        c.eventId !== undefined
+      ) {
+        return false;
+      }
+      let v: unknown;
+      if ((v = c.requestId) !== undefined) {
+        if (typeof v !== 'string') return false;
+        props += ',"requestId":' + quote(scrub(v));
+      }
+      if ((v = c.userId) !== undefined) {
+        if (typeof v !== 'string') return false;
+        props += ',"userId":' + quote(scrub(v));
+      }
+      if ((v = c.route) !== undefined) {
+        if (typeof v !== 'string') return false;
+        props += ',"route":' + quote(scrub(v));
+      }
+      if ((v = c.method) !== undefined) {
+        if (typeof v !== 'string') return false;
+        props += ',"method":' + quote(scrub(v));
+      }
+    }
+    const span = trace.getSpan(context.active());
+    if (span !== undefined) {
+      const sc = span.spanContext();
+      if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
+        if (!TRACE_ID.test(sc.traceId) || !SPAN_ID.test(sc.spanId)) return false;
+        props += ',"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
+      }
+    }
+    let m = messages.get(msg);
+    if (m === undefined) {
+      m = ',"msg":' + quote(scrub(msg));
+      if (messages.size < 16) messages.set(msg, m);
+    }
+    stream.write(
+      root[S.lsCacheSym][num]! +
+        root[S.timeSym]() +
+        root[S.chindingsSym] +
+        props +
+        m +
+        root[S.endSym],
+    );
+    return true;
+  };
+  root[REQUEST_LINE] = write;
+}
+
+/** The request-line writer of a logger made by createLogger, if it is one. */
+export function requestLineOf(logger: pino.Logger): RequestLineWriter | undefined {
+  // Own property only: a child logger (other bindings) takes the generic path.
+  return Object.prototype.hasOwnProperty.call(logger, REQUEST_LINE)
+    ? (logger as PinoInternals)[REQUEST_LINE]
+    : undefined;
+}

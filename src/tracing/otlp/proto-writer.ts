@@ -1,0 +1,199 @@
+/**
+ * A minimal protobuf writer for OTLP, over one growable Buffer that is reused
+ * from message to message (no allocation per field).
+ *
+ * Nested (length-delimited) messages reserve one byte for their length and
+ * shift their content in the rare case it turns out to need more (≥ 128
+ * bytes), so most attributes and strings are written in a single pass.
+ */
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_FIXED32 = 5;
+
+/** Nibble value of an ASCII hex digit, 255 for anything else. */
+const HEX = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+
+const TWO_32 = 0x1_0000_0000;
+
+export class ProtoWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 4096) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of what was written since the last reset. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
+  }
+
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /**
+   * A non-negative integer below 2^64 (exact for every integer a double
+   * holds: above 2^53 doubles are integers, and the division by 128 and the
+   * low bits stay exact).
+   */
+  varint(value: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    let v = value;
+    while (v > 0x7f) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v = v >= TWO_32 ? Math.floor(v / 128) : v >>> 7;
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  /** A signed 64-bit integer (int64: negatives take ten bytes, two's complement). */
+  int64(value: number): void {
+    if (value >= 0) {
+      this.varint(value);
+      return;
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (v > 0x7fn) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** An OpenTelemetry `HrTime` ([seconds, nanoseconds]) as fixed64 nanoseconds since the epoch. */
+  hrTime(time: readonly [number, number]): void {
+    const seconds = time[0];
+    // seconds * 1e9 + nanos exceeds 2^53: split seconds at 2^16 so every
+    // product stays exact, then carry into the high 32 bits.
+    const high = Math.floor(seconds / 0x10000) * 1e9; // × 2^16
+    const low = (seconds % 0x10000) * 1e9 + time[1];
+    const mid = (high % 0x10000) * 0x10000 + low;
+    const lo = mid % TWO_32;
+    const hi = Math.floor(high / 0x10000) + Math.floor(mid / TWO_32);
+    this.ensure(8);
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** Starts a length-delimited field's payload; pass the result to {@link end}. */
+  begin(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Ends a payload started by {@link begin}, writing its length in front of it. */
+  end(start: number): void {
+    const len = this.pos - start - 1;
+    if (len < 0x80) {
+      this.buf[start] = len;
+      return;
+    }
+    let size = 1;
+    for (let v = len; v > 0x7f; v = Math.floor(v / 128)) size++;
+    this.ensure(size - 1);
+    this.buf.copyWithin(start + size, start + 1, this.pos);
+    this.pos += size - 1;
+    const p = this.pos;
+    this.pos = start;
+    this.varint(len);
+    this.pos = p;
+  }
+
+  string(value: string): void {
+    const n = value.length;
+    if (n < 0x80) {
+      // Short ASCII (names, routes, keys): byte per char, no encoder call.
+      this.ensure(n + 1);
+      const b = this.buf;
+      const start = this.pos;
+      let p = start + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[start] = n;
+        this.pos = p;
+        return;
+      }
+    }
+    const start = this.begin();
+    this.ensure(n * 3);
+    this.pos += this.buf.write(value, this.pos);
+    this.end(start);
+  }
+
+  bytes(value: Uint8Array): void {
+    this.varint(value.length);
+    this.ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /**
+   * A lowercase or uppercase hex id as `bytes` of `size` bytes. An id of the
+   * wrong length or with a non-hex character is written as all zeroes (an
+   * invalid id, which a collector rejects, rather than a misparsed one).
+   */
+  hexId(hex: string, size: number): void {
+    this.ensure(size + 1);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = size;
+    let ok = hex.length === size * 2;
+    for (let i = 0; ok && i < size; i++) {
+      const hi = HEX[hex.charCodeAt(2 * i)] ?? 255;
+      const lo = HEX[hex.charCodeAt(2 * i + 1)] ?? 255;
+      if ((hi | lo) > 15) ok = false;
+      else b[p + i] = (hi << 4) | lo;
+    }
+    if (!ok) b.fill(0, p, p + size);
+    this.pos = p + size;
+  }
+
+  /** Raw bytes, already encoded. */
+  raw(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The HTTP request line is assembled directly (logging/request-line.ts)
+ * instead of through pino's generic path. These tests write the same line
+ * both ways, in the same context, and require the same text (timestamp
+ * aside): fields, order, escaping, scrubbing, trace ids. And they check that
+ * whatever could make the generic path differ sends the line through it.
+ */
+import { context, trace, TraceFlags, type Span } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { runWithContexts, type TelemetryContext } from '../../src/context.js';
+import { requestLineOf } from '../../src/logging/request-line.js';
+import { testLogger, type TestLogger } from './fixtures.js';
+
+const SPAN = trace.wrapSpanContext({
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: TraceFlags.SAMPLED,
+});
+
+const noTs = (text: string): string => text.replace(/"ts":"[^"]*"/g, '"ts":"-"');
+
+/** The line written by the direct path and by pino, in the same context. */
+function both(
+  t: TestLogger,
+  ctx: TelemetryContext | undefined,
+  span: Span | undefined,
+  level: string,
+  status: number,
+  latency: number,
+  msg: string,
+): { direct: string; pino: string; took: boolean } {
+  const writer = requestLineOf(t.logger)!;
+  const otel = span === undefined ? context.active() : trace.setSpan(context.active(), span);
+  const run = (fn: () => void): void => {
+    if (ctx === undefined) context.with(otel, fn);
+    else runWithContexts(otel, ctx, fn);
+  };
+  t.capture.clear();
+  let took = false;
+  run(() => {
+    took = writer(level, status, latency, msg);
+  });
+  const direct = t.capture.text();
+  t.capture.clear();
+  run(() =>
+    (t.logger[level as 'info'] as (o: object, m: string) => void).call(
+      t.logger,
+      { status, latency_ms: latency },
+      msg,
+    ),
+  );
+  const viaPino = t.capture.text();
+  t.capture.lines(); // schema-validates what pino wrote
+  return { direct: noTs(direct), pino: noTs(viaPino), took };
+}
+
+describe('request line written directly', () => {
+  const cases: [string, TelemetryContext | undefined, Span | undefined, number][] = [
+    ['a plain request', { requestId: 'r-1', method: 'GET', route: '/users/:id' }, SPAN, 200],
+    ['no context, no span', undefined, undefined, 200],
+    ['a user id', { requestId: 'r-2', userId: 'u_42', method: 'POST', route: '/x' }, SPAN, 201],
+    [
+      'strings to escape',
+      { requestId: 'r-3', method: '_OTHER', route: '/a"b\\c/ünï/\u0001' },
+      undefined,
+      404,
+    ],
+    [
+      'secrets in context strings',
+      {
+        requestId: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl',
+        userId: 'jane.doe@example.com',
+        method: 'GET',
+        route: '/reset/Bearer abcdefghijklmnopqrstuvwxyz012345',
+      },
+      SPAN,
+      500,
+    ],
+    ['a 4xx', { requestId: 'r-4', method: 'DELETE', route: 'unmatched' }, SPAN, 404],
+  ];
+
+  for (const [name, ctx, span, status] of cases) {
+    it(`writes exactly what pino writes: ${name}`, () => {
+      const t = testLogger();
+      const r = both(
+        t,
+        ctx,
+        span,
+        status >= 500 ? 'error' : 'info',
+        status,
+        12.345,
+        'request completed',
+      );
+      expect(r.took).toBe(true);
+      expect(r.direct).toBe(r.pino);
+      expect(r.direct).not.toContain('jane.doe@example.com');
+      expect(r.direct).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+    });
+  }
+
+  it('writes nothing for a level the logger does not write, as pino', () => {
+    const t = testLogger({ level: 'warn' });
+    const r = both(t, { requestId: 'r', method: 'GET', route: '/' }, SPAN, 'info', 200, 1, 'm');
+    expect(r.took).toBe(true);
+    expect(r.direct).toBe('');
+    expect(r.pino).toBe('');
+  });
+
+  it('leaves the line to pino when redact paths are configured', () => {
+    const t = testLogger({ redactPaths: ['userId'] });
+    const r = both(
+      t,
+      { requestId: 'r', userId: 'u1', method: 'GET', route: '/' },
+      SPAN,
+      'info',
+      200,
+      1,
+      'm',
+    );
+    expect(r.took).toBe(false);
+    expect(r.direct).toBe('');
+    expect(r.pino).toContain('"userId":"[REDACTED]"');
+  });
+
+  it('leaves the line to pino for context fields it does not handle', () => {
+    const t = testLogger();
+    const ctx = { requestId: 'r', method: 'GET', route: '/', jobId: 'j1' };
+    expect(both(t, ctx, SPAN, 'info', 200, 1, 'm').took).toBe(false);
+    const odd = { requestId: 42 as unknown as string, method: 'GET', route: '/' };
+    expect(both(t, odd, SPAN, 'info', 200, 1, 'm').took).toBe(false);
+  });
+
+  it('leaves fatal and silent to pino', () => {
+    const t = testLogger();
+    expect(requestLineOf(t.logger)!('fatal', 500, 1, 'm')).toBe(false);
+    expect(requestLineOf(t.logger)!('silent', 500, 1, 'm')).toBe(false);
+  });
+
+  it('is not offered on child loggers', () => {
+    const t = testLogger();
+    expect(requestLineOf(t.logger.child({ component: 'x' }))).toBeUndefined();
+  });
+
+  it('follows root bindings set later (setBindings with non-schema keys go to pino)', () => {
+    const t = testLogger();
+    t.logger.setBindings({ component: 'api' });
+    const r = both(t, { requestId: 'r', method: 'GET', route: '/' }, SPAN, 'info', 200, 1, 'm');
+    expect(r.took).toBe(false);
+    expect(r.pino).toContain('"component":"api"');
+  });
+});

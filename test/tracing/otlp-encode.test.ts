@@ -1,0 +1,218 @@
+/**
+ * stacklight encodes spans to OTLP protobuf itself, when they end. These
+ * tests decode what it writes and compare it, field by field, with what
+ * OpenTelemetry's own OTLP serializer writes for the very same spans, over
+ * every kind of value a span can hold: attribute types, long and non-ASCII
+ * strings (multi-byte lengths), events, links, status, trace state and the
+ * remote-parent flags.
+ */
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SpanEncoder } from '../../src/tracing/otlp/encode.js';
+import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.js';
+import { decodeExportTraceServiceRequest } from '../helpers/otlp-receiver.js';
+
+const ended: ReadableSpan[] = [];
+const collect: SpanProcessor = {
+  onStart: () => undefined,
+  onEnd: (span) => void ended.push(span),
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+const resource = resourceFromAttributes({
+  'service.name': 'edge',
+  'deployment.environment.name': 'production',
+  'process.pid': 4242,
+});
+const provider = new BasicTracerProvider({ resource, spanProcessors: [collect] });
+const tracer = provider.getTracer('stacklight', '0.1.0');
+const other = provider.getTracer('user-lib');
+
+afterAll(() => provider.shutdown());
+
+const REMOTE_PARENT: SpanContext = {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: TraceFlags.SAMPLED,
+  isRemote: true,
+  traceState: new TraceState('vendor=abc,other=x-1'),
+};
+
+function makeSpans(): ReadableSpan[] {
+  ended.length = 0;
+  const long = 'x'.repeat(200);
+  const huge = 'ü€𝄞'.repeat(6000); // 2-, 3- and 4-byte UTF-8, > 16 KiB: three-byte lengths
+  const parent = trace.setSpanContext(context.active(), REMOTE_PARENT);
+  const server = tracer.startSpan(
+    'GET /users/:id',
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': 'GET',
+        'http.route': '/users/:id',
+        'http.response.status_code': 503,
+        negative: -17,
+        big: 2 ** 53 + 2,
+        ratio: 0.125,
+        yes: true,
+        no: false,
+        names: ['a', 'ß', long],
+        numbers: [1, -2, 3.5],
+        flags: [true, false],
+        gaps: ['a', null, 'b'] as unknown as string[],
+        unicode: 'naïve café ☕ 𝄞',
+        long,
+        huge,
+      },
+      links: [
+        {
+          context: { ...REMOTE_PARENT, spanId: 'a1b2c3d4e5f60718', isRemote: false },
+          attributes: { 'messaging.batch': 3 },
+        },
+      ],
+    },
+    parent,
+  );
+  server.addEvent('checkpoint', { step: 'auth', n: 2 });
+  server.recordException(new TypeError('bad input'));
+  server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed: ü' });
+  const child = tracer.startSpan(
+    'pg query',
+    { kind: SpanKind.CLIENT },
+    trace.setSpan(context.active(), server),
+  );
+  child.end();
+  server.end();
+  const root = other.startSpan('job', { kind: SpanKind.CONSUMER, root: true });
+  root.setStatus({ code: SpanStatusCode.OK });
+  root.end();
+  const internal = other.startSpan('compute', {}, trace.setSpan(context.active(), root));
+  internal.end();
+  return [...ended];
+}
+
+function ours(spans: ReadableSpan[]): Buffer {
+  const encoder = new SpanEncoder(() => undefined);
+  return encoder.request(spans.map((s) => encoder.encode(s)));
+}
+
+const theirs = (spans: ReadableSpan[]): Uint8Array =>
+  ProtobufTraceSerializer.serializeRequest(spans)!;
+
+/** Decoded spans in a stable order, for comparison. */
+function decoded(body: Uint8Array) {
+  return decodeExportTraceServiceRequest(body).sort((a, b) => a.spanId.localeCompare(b.spanId));
+}
+
+describe('OTLP span encoding', () => {
+  it('decodes to exactly what OpenTelemetry’s serializer produces for the same spans', () => {
+    const spans = makeSpans();
+    expect(spans).toHaveLength(4);
+    const mine = decoded(ours(spans));
+    const reference = decoded(theirs(spans));
+    expect(mine).toHaveLength(4);
+    expect(mine).toEqual(reference);
+  });
+
+  it('keeps every value a user would look for in the backend', () => {
+    const spans = makeSpans();
+    const byName = new Map(decoded(ours(spans)).map((s) => [s.name, s]));
+    const server = byName.get('GET /users/:id')!;
+    expect(server.traceId).toBe(REMOTE_PARENT.traceId);
+    expect(server.parentSpanId).toBe(REMOTE_PARENT.spanId);
+    expect(server.traceState).toBe('vendor=abc,other=x-1');
+    expect(server.kind).toBe(2); // SERVER
+    // sampled, "has is_remote", parent is remote
+    expect(server.flags).toBe(0x01 | 0x100 | 0x200);
+    expect(server.resource['service.name']).toBe('edge');
+    expect(server.resource['process.pid']).toBe(4242);
+    expect(server.scope).toBe('stacklight');
+    expect(server.scopeVersion).toBe('0.1.0');
+    expect(server.attributes).toMatchObject({
+      'http.response.status_code': 503,
+      negative: -17,
+      big: 2n ** 53n + 2n,
+      ratio: 0.125,
+      yes: true,
+      no: false,
+      names: ['a', 'ß', 'x'.repeat(200)],
+      numbers: [1, -2, 3.5],
+      gaps: ['a', null, 'b'],
+      unicode: 'naïve café ☕ 𝄞',
+    });
+    expect(server.attributes['huge']).toBe('ü€𝄞'.repeat(6000));
+    expect(server.status).toEqual({ code: 2, message: 'upstream failed: ü' });
+    expect(server.events.map((e) => e.name)).toEqual(['checkpoint', 'exception']);
+    expect(server.events[1]!.attributes['exception.type']).toBe('TypeError');
+    expect(server.links[0]!.spanId).toBe('a1b2c3d4e5f60718');
+    expect(server.links[0]!.flags).toBe(0x01 | 0x100);
+    // Nanosecond timestamps survive the 64-bit split exactly.
+    const s = spans.find((x) => x.name === 'GET /users/:id')!;
+    expect(server.startTimeUnixNano).toBe(
+      BigInt(s.startTime[0]) * 1_000_000_000n + BigInt(s.startTime[1]),
+    );
+    expect(server.endTimeUnixNano).toBe(
+      BigInt(s.endTime[0]) * 1_000_000_000n + BigInt(s.endTime[1]),
+    );
+    const job = byName.get('job')!;
+    expect(job.parentSpanId).toBe('');
+    expect(job.flags).toBe(0x01 | 0x100);
+    expect(job.scope).toBe('user-lib');
+    expect(job.status.code).toBe(1);
+  });
+
+  it('groups a batch by instrumentation scope under one resource', () => {
+    const body = ours(makeSpans());
+    const spans = decodeExportTraceServiceRequest(body);
+    expect(spans.map((s) => s.scope).sort()).toEqual([
+      'stacklight',
+      'stacklight',
+      'user-lib',
+      'user-lib',
+    ]);
+  });
+});
+
+describe('ProtoWriter', () => {
+  it('writes hrtimes far in the future without losing nanoseconds', () => {
+    for (const t of [
+      [0, 0],
+      [1, 999_999_999],
+      [1_800_000_000, 123_456_789],
+      [4_102_444_800, 999_999_999], // 2100-01-01
+      [2 ** 32 + 5, 7],
+    ] as [number, number][]) {
+      const w = new ProtoWriter(4);
+      w.hrTime(t);
+      expect(w.take().readBigUInt64LE()).toBe(BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]));
+    }
+  });
+
+  it('writes an invalid id as zeroes rather than misparsing it', () => {
+    const w = new ProtoWriter(4);
+    w.hexId('zz' + '0'.repeat(14), 8);
+    w.hexId('abc', 8);
+    expect([...w.take()]).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('encodes negative integers as ten-byte two’s complement varints', () => {
+    const w = new ProtoWriter(1);
+    w.int64(-1);
+    expect([...w.take()]).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+  });
+});
