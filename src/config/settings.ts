@@ -57,7 +57,8 @@ function resourceAttr(key: string, alt?: string): EnvSource {
 
 const LEVELS = [...LOG_LEVELS, 'silent'] as const satisfies readonly LogLevel[];
 const EXPORTERS = ['otlp', 'console', 'none'] as const satisfies readonly TracesExporterName[];
-const SAMPLERS = [
+/** The sampler names of `tracing.sampler` (`OTEL_TRACES_SAMPLER`). */
+export const SAMPLERS = [
   'always_on',
   'always_off',
   'traceidratio',

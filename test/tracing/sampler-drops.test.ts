@@ -7,16 +7,10 @@
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { SAMPLERS } from '../../src/config/settings.js';
 import { createSampler, samplerDrops } from '../../src/tracing/provider.js';
 
-const NAMES = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
+const NAMES = SAMPLERS;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const parent = (flags: number, traceId = TRACE): SpanContext => ({
   traceId,

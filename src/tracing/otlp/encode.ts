@@ -8,7 +8,7 @@
  * collections and gets promoted). A request then only wraps the encoded
  * spans of each instrumentation scope with the resource, pre-encoded once.
  */
-import type { Attributes, AttributeValue, HrTime, Link } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
@@ -115,10 +115,8 @@ function event(w: ProtoWriter, e: TimedEvent): void {
   w.end(start);
 }
 
-function link(w: ProtoWriter, l: Link): void {
-  w.tag(13, WIRE_LEN);
-  const start = w.begin();
-  const c = l.context;
+/** trace_id 1, span_id 2, trace_state 3: the same fields in `Span` and `Span.Link`. */
+function ids(w: ProtoWriter, c: SpanContext): void {
   w.tag(1, WIRE_LEN);
   w.hexId(c.traceId, 16);
   w.tag(2, WIRE_LEN);
@@ -128,6 +126,13 @@ function link(w: ProtoWriter, l: Link): void {
     w.tag(3, WIRE_LEN);
     w.string(state);
   }
+}
+
+function link(w: ProtoWriter, l: Link): void {
+  w.tag(13, WIRE_LEN);
+  const start = w.begin();
+  const c = l.context;
+  ids(w, c);
   if (l.attributes !== undefined) keyValues(w, 4, l.attributes);
   counter(w, 5, l.droppedAttributesCount);
   w.tag(6, WIRE_FIXED32);
@@ -147,15 +152,7 @@ export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.tag(2, WIRE_LEN);
   const start = w.begin();
   const ctx = span.spanContext();
-  w.tag(1, WIRE_LEN);
-  w.hexId(ctx.traceId, 16);
-  w.tag(2, WIRE_LEN);
-  w.hexId(ctx.spanId, 8);
-  const state = ctx.traceState?.serialize();
-  if (state) {
-    w.tag(3, WIRE_LEN);
-    w.string(state);
-  }
+  ids(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, WIRE_LEN);
