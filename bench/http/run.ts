@@ -6,8 +6,9 @@
  *   node --import tsx bench/http/run.ts [--rounds 3] [--seconds 5] [--json bench/results/http.json]
  *
  * Reported per configuration (median of rounds, with the spread): req/s,
- * p99 latency, server CPU µs per request (from /proc/<pid>/stat), and the
- * overhead per request in µs of CPU against bare in the same run.
+ * p99 latency, server CPU µs per request (from /proc/<pid>/stat); the share
+ * of bare throughput and the overhead per request in µs of CPU are taken
+ * against the bare server of the same round, then the median of rounds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -168,9 +169,12 @@ interface Row {
 
 const rows: Row[] = [];
 for (const framework of FRAMEWORKS) {
+  // Ratios and differences are taken round by round against the bare server
+  // of the same round (measured minutes apart at most), then the median: the
+  // machine's speed drifts between rounds, and pairing cancels most of it.
   const bare = samples.get(`${framework}/bare`);
-  const bareRps = bare ? median(bare.map((s) => s.rps)) : NaN;
-  const bareCpu = bare ? median(bare.map((s) => s.cpuUsPerReq)) : NaN;
+  const paired = (xs: Sample[], f: (x: Sample, b: Sample) => number): number =>
+    bare ? median(xs.map((x, i) => f(x, bare[i]!))) : NaN;
   for (const config of CONFIGS) {
     const s = samples.get(`${framework}/${config}`)!;
     const rps = median(s.map((x) => x.rps));
@@ -180,10 +184,10 @@ for (const framework of FRAMEWORKS) {
       config,
       rps,
       rpsSpread: Math.max(...s.map((x) => x.rps)) - Math.min(...s.map((x) => x.rps)),
-      shareOfBare: rps / bareRps,
+      shareOfBare: paired(s, (x, b) => x.rps / b.rps),
       p99Ms: median(s.map((x) => x.p99)),
       cpuUsPerReq: cpu,
-      overheadUs: cpu - bareCpu,
+      overheadUs: paired(s, (x, b) => x.cpuUsPerReq - b.cpuUsPerReq),
       errors: s.reduce((n, x) => n + x.errors, 0),
     });
   }

@@ -12,8 +12,8 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { extractContext } from '../tracing/carriers.js';
+import { ids } from '../tracing/ids.js';
 import { DROPS, type DropsFn } from '../tracing/provider.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
@@ -28,8 +28,6 @@ import type { RequestRecord, RouteDecision } from './record.js';
  * headers, `user_agent.original` or `client.address`: they can hold user
  * identifiers, e-mail addresses and tokens.
  */
-
-const ids = new RandomIdGenerator();
 
 /** Span names of unmatched requests, per method label (`HTTP GET`, …). */
 const UNMATCHED_SPAN_NAMES: Record<string, string> = Object.create(null) as Record<string, string>;

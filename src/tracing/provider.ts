@@ -29,6 +29,7 @@ import {
   type BatchExporter,
 } from './batch-processor.js';
 import { createW3CPropagator } from './carriers.js';
+import { ids } from './ids.js';
 import { OtlpHttpExporter } from './otlp/http-exporter.js';
 
 /** What the tracing room gives `init()`. */
@@ -193,6 +194,7 @@ export function createTracing(
   const provider = new NodeTracerProvider({
     resource,
     sampler: createSampler(t.sampler, t.sampleRatio),
+    idGenerator: ids,
     spanProcessors: processors,
   });
 
