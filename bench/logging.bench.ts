@@ -184,11 +184,16 @@ if (only !== undefined) {
   if (run === undefined) throw new Error(`unknown case ${only}`);
   process.stdout.write(`${run()}\n`);
 } else {
-  // Cases interleaved over several rounds, best round kept: on a shared
-  // machine the minimum is the least disturbed measurement.
+  // Cases interleaved over several rounds. Times: the best round (on a
+  // shared machine the minimum is the least disturbed measurement). Ratios:
+  // stacklight against its baseline of the same round (run right before or
+  // after it), median of rounds, so that the machine's drift between rounds
+  // cancels out.
   const rounds = Number(process.env['ROUNDS'] ?? 3);
   const results: Record<string, number> = {};
+  const perRound: Record<string, number>[] = [];
   for (let round = 0; round < rounds; round++) {
+    const these: Record<string, number> = {};
     for (const name of Object.keys(CASES)) {
       const out = execFileSync(process.execPath, [
         ...process.execArgv,
@@ -196,14 +201,18 @@ if (only !== undefined) {
         name,
       ]);
       const ns = Number(out.toString().trim().split('\n').at(-1));
+      these[name] = ns;
       results[name] = Math.min(results[name] ?? Infinity, ns);
     }
+    perRound.push(these);
   }
   for (const [name, ns] of Object.entries(results)) {
     console.log(`${name.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns/line`);
   }
-  const r = (a: string, b: string): string =>
-    ((results[a] as number) / (results[b] as number)).toFixed(2);
+  const r = (a: string, b: string): string => {
+    const ratios = perRound.map((x) => (x[a] as number) / (x[b] as number)).sort((p, q) => p - q);
+    return (ratios[Math.floor(ratios.length / 2)] as number).toFixed(2);
+  };
   console.log(`typical line: ${r('typical: stacklight', 'typical: bare pino')}× bare pino`);
   console.log(
     `typical line to /dev/null: ${r('typical, /dev/null: stacklight', 'typical, /dev/null: bare pino')}× bare pino`,
