@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 /**
@@ -30,7 +30,7 @@ export interface TelemetryContext {
  * one promise, 0.92 µs with one store, 1.64 µs with two) — and a Fastify
  * request creates several promises.
  */
-export interface Frame {
+interface Frame {
   readonly otel: Context;
   readonly t: TelemetryContext | undefined;
 }
@@ -65,20 +65,6 @@ export function sharesTraceContext(): boolean {
 export function getContext(): TelemetryContext | undefined {
   return store.getStore()?.t;
 }
-
-/**
- * The request/job context and the OpenTelemetry context in one store read
- * (what every log line needs). The frame itself is returned (no copy): do not
- * keep it. Falls back to `context.active()` when another SDK's context
- * manager serves the trace context.
- */
-export function activeContexts(): Frame {
-  const frame = store.getStore();
-  if (enabledManagers > 0) return frame ?? EMPTY_FRAME;
-  return { otel: context.active(), t: frame?.t };
-}
-
-const EMPTY_FRAME: Frame = Object.freeze({ otel: ROOT_CONTEXT, t: undefined });
 
 /** Runs `fn` with `ctx` as the active context (the trace context is kept). */
 export function runWithContext<T>(ctx: TelemetryContext, fn: () => T): T {

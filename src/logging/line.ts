@@ -1,5 +1,5 @@
-import { trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
-import { activeContexts } from '../context.js';
+import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
+import { getContext } from '../context.js';
 import type { LineSanitizer, Line } from './sanitize.js';
 import { addContextFields, addTraceIds } from './context-fields.js';
 
@@ -57,9 +57,8 @@ export function createLineMixin(sanitizer: LineSanitizer) {
       if (value !== undefined) moved = sanitizer.put(out, key, value, moved);
     }
 
-    const frame = activeContexts();
-    const ctx = frame.t;
-    const span = trace.getSpan(frame.otel);
+    const ctx = getContext();
+    const span = trace.getSpan(context.active());
     let sc = span === undefined || bound?.['traceId'] === true ? undefined : span.spanContext();
     // The all-zero ids mark "no span"; the field rules check the format.
     if (sc !== undefined && (sc.traceId === INVALID_TRACEID || sc.spanId === INVALID_SPANID)) {

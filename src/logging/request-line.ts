@@ -1,6 +1,6 @@
-import { trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
+import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import pino from 'pino';
-import { activeContexts } from '../context.js';
+import { getContext } from '../context.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
 
 /**
@@ -80,8 +80,7 @@ export function installRequestLine(
     if (!Number.isFinite(latencyMs)) return false;
     let props = ',"status":' + status + ',"latency_ms":' + latencyMs;
 
-    const frame = activeContexts();
-    const c = frame.t;
+    const c = getContext();
     if (c !== undefined) {
       if (
         c.queue !== undefined ||
@@ -110,7 +109,7 @@ export function installRequestLine(
         props += ',"method":' + quote(scrub(v));
       }
     }
-    const span = trace.getSpan(frame.otel);
+    const span = trace.getSpan(context.active());
     if (span !== undefined) {
       const sc = span.spanContext();
       if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
