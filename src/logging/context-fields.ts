@@ -67,8 +67,9 @@ export function addContextFields(
   return moved;
 }
 
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
+/** The schema's patterns for `traceId` and `spanId`. */
+export const TRACE_ID = /^[0-9a-f]{32}$/;
+export const SPAN_ID = /^[0-9a-f]{16}$/;
 let lastTraceId = '';
 
 /**

@@ -1,6 +1,7 @@
 import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import pino from 'pino';
 import { getContext } from '../context.js';
+import { SPAN_ID, TRACE_ID } from './context-fields.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
 
 /**
@@ -29,8 +30,6 @@ export type RequestLineWriter = (
 export const REQUEST_LINE: unique symbol = Symbol('stacklight.log.requestLine');
 
 const S = pino.symbols;
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
 
 type PinoInternals = pino.Logger &
   LoggerState & {
@@ -57,6 +56,16 @@ function quote(s: string): string {
   return '"' + s + '"';
 }
 
+/** A context field the direct path can write: a string, or unset. */
+function stringOrUnset(value: unknown): value is string | undefined {
+  return value === undefined || typeof value === 'string';
+}
+
+/** `,"key":"value"` for a context field, '' when unset. */
+function stringField(key: string, value: string | undefined, scrub: (s: string) => string): string {
+  return value === undefined ? '' : ',"' + key + '":' + quote(scrub(value));
+}
+
 /** Attaches the request-line writer to `logger` (the root logger of createLogger). */
 export function installRequestLine(
   logger: pino.Logger,
@@ -65,22 +74,29 @@ export function installRequestLine(
 ): void {
   const root = logger as PinoInternals;
   const messages = new Map<string, string>();
+  // Fixed when pino builds the logger: its destination and hooks.
+  const stream = root[S.streamSym];
+  const usable =
+    enabled && stream[S.needsMetadataGsym] !== true && root[S.hooksSym].streamWrite === undefined;
 
   const write: RequestLineWriter = (level, status, latencyMs, msg) => {
     // fatal: pino flushes synchronously after it; silent: a no-op method.
-    if (!enabled || level === 'fatal' || level === 'silent') return false;
+    if (!usable || level === 'fatal' || level === 'silent') return false;
     const num = root.levels.values[level];
     if (num === undefined) return false;
     if (num < root.levelVal) return true; // disabled: nothing to write, as with pino
+    // Bindings can be set on the root at any time (setBindings).
     if (root[BOUND_KEYS] !== undefined || root[BOUND_EXTRA] !== undefined) return false;
-    const stream = root[S.streamSym];
-    if (stream[S.needsMetadataGsym] === true || root[S.hooksSym].streamWrite !== undefined) {
-      return false;
-    }
     if (!Number.isFinite(latencyMs)) return false;
     let props = ',"status":' + status + ',"latency_ms":' + latencyMs;
 
+    // Everything that sends the line to pino is checked before anything is
+    // scrubbed, so that a redaction is never counted twice.
     const c = getContext();
+    let requestId: string | undefined;
+    let userId: string | undefined;
+    let route: string | undefined;
+    let method: string | undefined;
     if (c !== undefined) {
       if (
         c.queue !== undefined ||
@@ -91,32 +107,30 @@ export function installRequestLine(
       ) {
         return false;
       }
-      let v: unknown;
-      if ((v = c.requestId) !== undefined) {
-        if (typeof v !== 'string') return false;
-        props += ',"requestId":' + quote(scrub(v));
-      }
-      if ((v = c.userId) !== undefined) {
-        if (typeof v !== 'string') return false;
-        props += ',"userId":' + quote(scrub(v));
-      }
-      if ((v = c.route) !== undefined) {
-        if (typeof v !== 'string') return false;
-        props += ',"route":' + quote(scrub(v));
-      }
-      if ((v = c.method) !== undefined) {
-        if (typeof v !== 'string') return false;
-        props += ',"method":' + quote(scrub(v));
-      }
+      // By name (keyed loads over field names would go megamorphic).
+      requestId = c.requestId;
+      userId = c.userId;
+      route = c.route;
+      method = c.method;
+      if (!stringOrUnset(requestId) || !stringOrUnset(userId)) return false;
+      if (!stringOrUnset(route) || !stringOrUnset(method)) return false;
     }
+    let ids = '';
     const span = trace.getSpan(context.active());
     if (span !== undefined) {
       const sc = span.spanContext();
       if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
         if (!TRACE_ID.test(sc.traceId) || !SPAN_ID.test(sc.spanId)) return false;
-        props += ',"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
+        ids = ',"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
       }
     }
+    // In addContextFields' order, then the trace ids.
+    props +=
+      stringField('requestId', requestId, scrub) +
+      stringField('userId', userId, scrub) +
+      stringField('route', route, scrub) +
+      stringField('method', method, scrub) +
+      ids;
     let m = messages.get(msg);
     if (m === undefined) {
       m = ',"msg":' + quote(scrub(msg));

@@ -8,7 +8,7 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -109,17 +109,13 @@ export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio:
  * when they end (see otlp/encode.ts), so the export queue holds bytes, not
  * span objects.
  */
-function createExporter(
-  config: ResolvedConfig['tracing'],
-  resource: Resource,
-): BatchExporter<unknown> | undefined {
+function createExporter(config: ResolvedConfig['tracing']): BatchExporter<unknown> | undefined {
   switch (config.exporter) {
     case 'otlp':
       return new OtlpHttpExporter({
         url: config.endpoint,
         headers: config.headers,
         timeoutMs: config.exportTimeoutMs,
-        resource: () => resource,
       }) as BatchExporter<unknown>;
     case 'console':
       return fromSpanExporter(new ConsoleSpanExporter()) as BatchExporter<unknown>;
@@ -179,7 +175,7 @@ export function createTracing(
   const t = config.tracing;
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
-  const exporter = createExporter(t, resource);
+  const exporter = createExporter(t);
   if (exporter !== undefined) {
     processors.unshift(
       new BoundedBatchSpanProcessor(exporter, {

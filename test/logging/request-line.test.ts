@@ -130,6 +130,21 @@ describe('request line written directly', () => {
     expect(both(t, odd, SPAN, 'info', 200, 1, 'm').took).toBe(false);
   });
 
+  it('scrubs nothing before deciding to leave a line to pino (no redaction counted twice)', () => {
+    const t = testLogger();
+    const ctx = {
+      requestId: 'r',
+      userId: 'jane.doe@example.com',
+      method: 'GET',
+      route: 42 as unknown as string,
+    };
+    const writer = requestLineOf(t.logger)!;
+    const took = runWithContexts(context.active(), ctx, () => writer('info', 200, 1, 'm'));
+    expect(took).toBe(false);
+    expect(t.redactions).toEqual([]);
+    expect(t.capture.text()).toBe('');
+  });
+
   it('leaves fatal and silent to pino', () => {
     const t = testLogger();
     expect(requestLineOf(t.logger)!('fatal', 500, 1, 'm')).toBe(false);

@@ -107,7 +107,7 @@ function makeSpans(): ReadableSpan[] {
 }
 
 function ours(spans: ReadableSpan[]): Buffer {
-  const encoder = new SpanEncoder(() => undefined);
+  const encoder = new SpanEncoder();
   return encoder.request(spans.map((s) => encoder.encode(s)));
 }
 

@@ -18,6 +18,8 @@ interface Received {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The client's port: the same for requests over one kept-alive connection. */
+  clientPort: number;
   body: Buffer;
   at: number;
 }
@@ -46,6 +48,7 @@ async function collector(
         method: req.method!,
         url: req.url!,
         headers: req.headers,
+        clientPort: req.socket.remotePort!,
         body: Buffer.concat(chunks),
         at: Date.now(),
       });
@@ -110,6 +113,7 @@ describe('OTLP/HTTP exporter', () => {
     expect(decoded.map((s) => s.name)).toEqual(['op 0', 'op 1', 'op 2']);
     expect(decoded[0]!.resource['service.name']).toBe('core-api');
     expect(c.received[1]!.headers.connection).toBe('keep-alive');
+    expect(c.received[1]!.clientPort).toBe(first!.clientPort);
   });
 
   it('retries 503 and 429 (honouring Retry-After) and succeeds', async () => {

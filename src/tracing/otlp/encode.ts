@@ -213,7 +213,8 @@ export function encodeScope(scope: InstrumentationScope): Buffer {
 
 /**
  * Encodes spans one by one as they end and wraps a batch of them into an
- * `ExportTraceServiceRequest`. One encoder per exporter (per resource).
+ * `ExportTraceServiceRequest`. One encoder per exporter, whose spans share
+ * one provider and so one resource: it is encoded once, from the first span.
  */
 export class SpanEncoder {
   private readonly w = new ProtoWriter(8192);
@@ -221,22 +222,16 @@ export class SpanEncoder {
   private resourceBytes: Buffer | undefined;
   private resourceSchemaUrl: string | undefined;
 
-  constructor(private readonly resource: () => Resource | undefined) {}
-
   /** One span, encoded (a copy: the writer is reused). */
   encode(span: ReadableSpan): EncodedSpan {
     const w = this.w;
     w.reset();
     writeSpan(w, span);
-    if (this.resourceBytes === undefined) this.setResource(span.resource);
+    if (this.resourceBytes === undefined) {
+      this.resourceBytes = encodeResource(span.resource);
+      this.resourceSchemaUrl = span.resource.schemaUrl;
+    }
     return { scope: span.instrumentationScope, bytes: w.take() };
-  }
-
-  private setResource(resource: Resource | undefined): void {
-    const r = resource ?? this.resource();
-    if (r === undefined) return;
-    this.resourceBytes = encodeResource(r);
-    this.resourceSchemaUrl = r.schemaUrl;
   }
 
   /**
@@ -244,7 +239,6 @@ export class SpanEncoder {
    * scope_spans = 2 { scope = 1, spans = 2, schema_url = 3 }, schema_url = 3 } }`.
    */
   request(batch: readonly EncodedSpan[]): Buffer {
-    if (this.resourceBytes === undefined) this.setResource(undefined);
     const groups = new Map<InstrumentationScope, EncodedSpan[]>();
     let size = 64;
     for (const s of batch) {

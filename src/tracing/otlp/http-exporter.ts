@@ -12,7 +12,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Resource } from '@opentelemetry/resources';
 import { SDK_VERSION } from '../../version.js';
 import type { BatchExporter, BatchResult } from '../batch-processor.js';
 import { SpanEncoder, type EncodedSpan } from './encode.js';
@@ -21,8 +20,6 @@ export interface OtlpHttpExporterOptions {
   url: string;
   headers: Record<string, string>;
   timeoutMs: number;
-  /** The provider's resource, for batches whose spans do not carry one. */
-  resource?: () => Resource | undefined;
 }
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
@@ -41,7 +38,7 @@ function retryAfterMs(res: IncomingMessage): number | undefined {
 }
 
 export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
-  private readonly encoder: SpanEncoder;
+  private readonly encoder = new SpanEncoder();
   private readonly url: URL;
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
@@ -62,7 +59,6 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
       'user-agent': `stacklight/${SDK_VERSION}`,
     };
     this.timeoutMs = options.timeoutMs;
-    this.encoder = new SpanEncoder(options.resource ?? (() => undefined));
   }
 
   prepare(span: ReadableSpan): EncodedSpan {
@@ -111,7 +107,8 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
         return;
       }
       current = req;
-      req.on('error', () => finish(settled ? 'timeout' : 'failed'));
+      // After a timeout, `finish` has already run: this is a no-op then.
+      req.on('error', () => finish('failed'));
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         // Drain the (small) answer so the connection can be reused.
