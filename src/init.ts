@@ -151,6 +151,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     stackTraces: config.logging.stackTraces,
     maxStringLength: config.logging.maxStringLength,
     onSchemaViolation: (kind) => self.logSchemaViolationsTotal.inc({ kind }),
+    onLogDrop: (reason, lines) => self.logLinesDroppedTotal.inc({ reason }, lines),
   });
   const logger = logging.logger;
 

@@ -7,11 +7,12 @@
  * Logs go to /dev/null, each stack through its own default kind of
  * destination: pino's default (an asynchronous sonic-boom, one write per
  * line) for the peer stack, stacklight's default (asynchronous, batched:
- * 4 KiB or every 100 ms) for stacklight; both pay for serialization and the
+ * 8 KiB or 100 ms) for stacklight; both pay for serialization and the
  * write calls. The peer stack's spans go to a batch processor with an
  * exporter that discards them; stacklight's go over OTLP/HTTP to a local
  * receiver that accepts and discards (a stricter setting for stacklight).
  */
+import { openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { HttpInstrumentation as HttpInstrumentationT } from '@opentelemetry/instrumentation-http';
 import type { ExpressInstrumentation as ExpressInstrumentationT } from '@opentelemetry/instrumentation-express';
@@ -45,13 +46,12 @@ async function discardingOtel() {
  * attribute cost: `-unsampled` (ratio 0), `-nolog` (level silent),
  * `-notrace` (tracing off), `-metrics` (neither logs nor traces), and for
  * the log destination `-perline` (one write per line, pino's default),
- * `-syncbuf` (synchronous, batched),
- * `-syncdest`, `-nulldest` (no write at all).
+ * `-sonic` (sonic-boom batching, the previous default),
+ * `-syncdest`, `-nulldest` (no write at all); `-noexport` (spans made, not exported).
  */
 async function stacklight(variant: string) {
   const { init } = await import('../../src/index.js');
-  const { STDOUT_MIN_LENGTH, STDOUT_FLUSH_INTERVAL_MS } =
-    await import('../../src/logging/logger.js');
+  const { batchedDestination } = await import('../../src/logging/logger.js');
   const noLog = variant.includes('-nolog') || variant.includes('-metrics');
   const noTrace = variant.includes('-notrace') || variant.includes('-metrics');
   return init({
@@ -64,26 +64,22 @@ async function stacklight(variant: string) {
           ? { write: () => true }
           : variant.includes('-syncdest')
             ? pino.destination({ dest: '/dev/null', sync: true })
-            : variant.includes('-syncbuf')
-              ? pino.destination({
-                  dest: '/dev/null',
-                  sync: true,
-                  minLength: STDOUT_MIN_LENGTH,
-                  periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
-                })
-              : // stacklight's default destination, on /dev/null instead of stdout
+            : variant.includes('-sonic')
+              ? // the previous default: sonic-boom with minLength
                 pino.destination({
                   dest: '/dev/null',
                   sync: false,
-                  minLength: STDOUT_MIN_LENGTH,
-                  periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
-                }),
+                  minLength: 4096,
+                  periodicFlush: 100,
+                })
+              : // stacklight's default destination, on /dev/null instead of stdout
+                batchedDestination(openSync('/dev/null', 'w')),
       level: noLog ? 'silent' : 'info',
     },
     metrics: { defaultMetrics: false },
     tracing: {
       enabled: !noTrace,
-      exporter: 'otlp',
+      exporter: variant.includes('-noexport') ? 'none' : 'otlp',
       endpoint: otlpUrl ?? 'http://127.0.0.1:4318/v1/traces',
       sampleRatio: variant.includes('-unsampled') ? 0 : 1,
       scheduledDelayMs: 1000,

@@ -22,7 +22,9 @@ interface FlushableStream {
 /**
  * Waits until what `logger` has written so far has left the process:
  *
- * - sonic-boom with `minLength` > 0 (the default destination): `flush(cb)`
+ * - the default destination (`BatchedFdWriter`): its `flush(cb)` calls back
+ *   once every byte accepted before the call is written (or lost, counted);
+ * - sonic-boom with `minLength` > 0 (a `logging.destination` built so): `flush(cb)`
  *   calls back on the next `drain`, which sonic-boom emits as soon as fewer
  *   than `minLength` bytes are left — and those stay buffered. So it is
  *   flushed in rounds until the bytes pending at the call have been written

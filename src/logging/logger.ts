@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { ConfigError } from '../errors.js';
+import { BatchedFdWriter, type LogDropReason } from './destination.js';
 import { flushDestination } from './flush.js';
 import { BOUND_EXTRA, BOUND_KEYS, createLineMixin, takeMixin, type LoggerState } from './line.js';
 import { expandRedactPaths } from './redact-paths.js';
@@ -22,10 +23,9 @@ export interface LoggerSetup {
   /** Lowest level written. */
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /**
-   * Where lines go. Exclusive with `transport`. @default stdout (fd 1)
-   * through an asynchronous sonic-boom that writes in batches:
-   * `pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 })`
-   * (see `STDOUT_MIN_LENGTH`, `STDOUT_FLUSH_INTERVAL_MS`)
+   * Where lines go. Exclusive with `transport`. @default stdout (fd 1),
+   * written asynchronously in batches by a {@link BatchedFdWriter} (see
+   * `STDOUT_FLUSH_BYTES`, `STDOUT_FLUSH_INTERVAL_MS`, `STDOUT_MAX_BUFFERED_BYTES`)
    */
   destination?: NodeJS.WritableStream | pino.DestinationStream;
   /** A pino transport (worker thread), e.g. Loki. Exclusive with `destination`. */
@@ -47,6 +47,8 @@ export interface LoggerSetup {
   onSchemaViolation?: (kind: SchemaViolationKind, field: string) => void;
   /** Called once per redaction; wire it to a self-metric. */
   onRedaction?: (kind: RedactionKind) => void;
+  /** Called when the default destination drops lines; wire it to a self-metric. */
+  onLogDrop?: (reason: LogDropReason, lines: number) => void;
 }
 
 /** What `createLogger` returns. */
@@ -65,25 +67,49 @@ export interface LoggerHandle {
 const LEVELS: ReadonlySet<string> = new Set([...LOG_LEVELS, 'silent']);
 
 /**
- * Bytes the default stdout destination buffers before it writes (sonic-boom
- * `minLength`): one `write(2)` — one libuv threadpool round trip — per
- * ~4 KiB, i.e. per ~10 request lines of 300–500 bytes, instead of one per
- * line. A larger buffer saves little more (the per-write cost is already
- * split ten ways) and raises what a kill -9 can lose. Must stay below
- * sonic-boom's `maxWrite` (16 KiB); sonic-boom throws otherwise.
+ * Bytes pending at which the default stdout destination starts a write: one
+ * `write(2)` — one libuv threadpool round trip — per ~8 KiB, i.e. per ~25
+ * request lines of 300–400 bytes, instead of one per line. Lines arriving
+ * while a write is in flight join the next one, so under load batches grow
+ * by themselves. A larger threshold saves little more and raises what a
+ * kill -9 can lose.
  */
-export const STDOUT_MIN_LENGTH = 4096;
+export const STDOUT_FLUSH_BYTES = 8192;
 
 /**
- * How often (ms) the default stdout destination writes what it holds below
- * `STDOUT_MIN_LENGTH` (sonic-boom `periodicFlush`, an unref'd interval). 100 ms
- * keeps `kubectl logs -f` and `tail -f` feeling immediate for a quiet service
- * and bounds what a kill -9 or an OOM kill can lose (no exit handler runs
- * then) to 100 ms of lines under 4 KiB. Its cost is at most 10 writes a
- * second (an idle tick writes 0 bytes), noise against the per-line writes the
- * buffering removes under load.
+ * How long (ms) the default stdout destination holds lines below
+ * `STDOUT_FLUSH_BYTES` before writing them. 100 ms keeps `kubectl logs -f`
+ * and `tail -f` feeling immediate for a quiet service and bounds what a
+ * kill -9 or an OOM kill can lose (no exit handler runs then) to 100 ms of
+ * lines under 8 KiB. A timer is armed only by the first line of a quiet
+ * period, so an idle service has none.
  */
 export const STDOUT_FLUSH_INTERVAL_MS = 100;
+
+/**
+ * Most bytes the default stdout destination holds while stdout does not
+ * keep up (a stalled pipe): ~25 000 request lines. Beyond it lines are
+ * dropped and counted (`stacklight_log_lines_dropped_total{reason="buffer_full"}`)
+ * rather than held without limit.
+ */
+export const STDOUT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The default destination on file descriptor `fd` (stdout for the service;
+ * the benchmarks point it at /dev/null).
+ */
+export function batchedDestination(
+  fd: number,
+  onDrop?: (reason: LogDropReason, lines: number) => void,
+): BatchedFdWriter {
+  return new BatchedFdWriter({
+    fd,
+    flushBytes: STDOUT_FLUSH_BYTES,
+    flushIntervalMs: STDOUT_FLUSH_INTERVAL_MS,
+    maxBufferedBytes: STDOUT_MAX_BUFFERED_BYTES,
+    ...(onDrop === undefined ? {} : { onDrop }),
+  });
+}
 
 /**
  * Creates the service logger: pino with the spec's line format, schema
@@ -95,20 +121,21 @@ export const STDOUT_FLUSH_INTERVAL_MS = 100;
  * line happens in one `mixin` (see `line.ts`) plus one `msg` serializer; no
  * `formatters.log`, no `hooks.logMethod` (each would add a call per line).
  *
- * Default destination: stdout (fd 1) through an asynchronous sonic-boom
- * built by `pino.destination` that buffers lines until `STDOUT_MIN_LENGTH`
- * bytes are pending and writes the rest every `STDOUT_FLUSH_INTERVAL_MS`, so
- * under load one `write(2)` carries many lines. It is asynchronous because a
- * slow stdout pipe would otherwise block the event loop; it batches because
- * one write per line costs a threadpool round trip per line.
+ * Default destination: stdout (fd 1) through a {@link BatchedFdWriter}
+ * that encodes lines into a byte buffer and writes it asynchronously once
+ * `STDOUT_FLUSH_BYTES` are pending, or `STDOUT_FLUSH_INTERVAL_MS` after the
+ * first line of a quiet period, so under load one `write(2)` carries many
+ * lines. It is asynchronous because a slow stdout pipe would otherwise block
+ * the event loop; it batches because one write per line costs a threadpool
+ * round trip per line.
  *
- * Crash safety: pino calls `flushSync()` after every `fatal` line on
- * sonic-boom destinations and transports, which writes everything buffered,
- * below `minLength` too. For the default destination pino also registers a
- * `process.on('exit')` handler that does the same, so lines logged right
- * before `process.exit()` are written. `flush()` (and `telemetry.shutdown()`)
- * writes the buffer out asynchronously, see `flushDestination`. Only a kill
- * that runs no handler (SIGKILL, OOM) loses what is still buffered.
+ * Crash safety: pino calls the destination's `flushSync()` after every
+ * `fatal` line, which writes everything buffered; the destination also
+ * writes what it holds synchronously in a `process.on('exit')` handler, so
+ * lines logged right before `process.exit()` are written. `flush()` (and
+ * `telemetry.shutdown()`) waits until every line written before the call has
+ * left. Only a kill that runs no handler (SIGKILL, OOM) loses what is still
+ * buffered.
  *
  * @throws {ConfigError} for an unknown level, `destination` together with
  *   `transport`, or an invalid redact path.
@@ -150,7 +177,7 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
 
   const stream = setup.transport
     ? pino.transport(setup.transport)
-    : (setup.destination ?? defaultDestination());
+    : (setup.destination ?? batchedDestination(1, setup.onLogDrop));
 
   const options: pino.LoggerOptions = {
     level: setup.level,
@@ -182,19 +209,6 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     redactor,
     flush: (timeoutMs = 5000) => flushDestination(logger, stream, timeoutMs),
   };
-}
-
-/**
- * The default destination. Built by `pino.destination` (not `new SonicBoom`)
- * so pino registers its exit-time `flushSync()` for it.
- */
-function defaultDestination(): pino.DestinationStream {
-  return pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: STDOUT_MIN_LENGTH,
-    periodicFlush: STDOUT_FLUSH_INTERVAL_MS,
-  });
 }
 
 function levelAsWord(label: string): { level: string } {

@@ -314,6 +314,15 @@ export const SELF_METRIC_CATALOG = {
     unit: 'lines',
     stacks: ['S1', 'S2', 'S3', 'S4', 'S5'],
   },
+  logLinesDroppedTotal: {
+    name: 'stacklight_log_lines_dropped_total',
+    type: 'counter',
+    help: 'Log lines the default stdout destination could not write, by reason (buffer_full, write_failed).',
+    labelNames: ['reason'],
+    boundedLabels: ['reason'],
+    unit: 'lines',
+    stacks: ['S1', 'S2', 'S3', 'S4', 'S5'],
+  },
   spansDroppedTotal: {
     name: 'stacklight_spans_dropped_total',
     type: 'counter',

@@ -1,15 +1,16 @@
-// The default destination (stdout through a batching sonic-boom), seen from
+// The default destination (stdout, written in batches), seen from
 // outside: a real child process logs through `init()` with no destination
 // set, its stdout is a pipe, and the test reads what comes out of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { STDOUT_FLUSH_INTERVAL_MS, STDOUT_MIN_LENGTH } from '../../src/logging/logger.js';
+import { STDOUT_FLUSH_BYTES, STDOUT_FLUSH_INTERVAL_MS } from '../../src/logging/logger.js';
 import { expectValidLogLine, type LogLine } from '../helpers/log-capture.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/default-destination-child.ts', import.meta.url));
 
-type Mode = 'idle' | 'exit' | 'fatal-exit' | 'fatal-kill' | 'shutdown' | 'one-per-turn';
+type Mode =
+  'idle' | 'exit' | 'fatal-exit' | 'fatal-kill' | 'shutdown' | 'one-per-turn' | 'reader-gone';
 
 interface Child {
   proc: ChildProcess;
@@ -74,7 +75,7 @@ const idsUpTo = (n: number): string[] => Array.from({ length: n }, (_, i) => `re
 describe('default destination: stdout, written in batches', () => {
   it('writes the line of a service that then goes quiet, without any flush call', async () => {
     const child = startChild('idle', 1);
-    // One ~230-byte line stays below minLength; only the periodic flush
+    // One ~230-byte line stays below the flush threshold; only the timer
     // writes it while the process lives. The bound is generous on purpose.
     await vi.waitFor(() => expect(child.stdout()).toContain('"msg":"request completed"'), {
       timeout: 10_000,
@@ -117,10 +118,10 @@ describe('default destination: stdout, written in batches', () => {
     expect(lines.at(-1)).toMatchObject({ level: 'fatal', msg: 'crashing' });
   });
 
-  // 3 lines (~700 bytes) stay below minLength; 25 (~5.7 KiB) put one write in
-  // flight and leave the rest below minLength, which sonic-boom's own flush
-  // callback does not wait for; 2000 (~460 KiB) span many writes.
-  it.each([3, 25, 2000])(
+  // 3 lines (~700 bytes) stay below the flush threshold; 50 (~11 KiB) put
+  // one write in flight and leave the rest below it; 2000 (~460 KiB) span
+  // many writes.
+  it.each([3, 50, 2000])(
     'shutdown() writes all %i lines, so a kill right after it loses none',
     async (count) => {
       const child = startChild('shutdown', count);
@@ -137,8 +138,8 @@ describe('default destination: stdout, written in batches', () => {
     expect(code, child.stderr()).toBe(0);
     const stdout = child.stdout();
     expect(requestIds(parseLines(stdout))).toEqual(idsUpTo(count));
-    // A write leaves when STDOUT_MIN_LENGTH bytes are pending, when the
-    // periodic flush fires, or at shutdown, and a read of the pipe returns
+    // A write leaves when STDOUT_FLUSH_BYTES are pending, when the timer
+    // of a quiet period fires, or at shutdown, and a read of the pipe returns
     // whole writes (this process reads it continuously, so it does not fill
     // up). So the chunk count is bounded by the bytes and by how long the
     // child logged, not by the number of lines (one write per line: ~1000).
@@ -146,8 +147,20 @@ describe('default destination: stdout, written in batches', () => {
     expect(loggedForMs, child.stderr()).toBeGreaterThan(0);
     const bytes = Buffer.byteLength(stdout);
     const bound =
-      Math.floor(bytes / STDOUT_MIN_LENGTH) + Math.ceil(loggedForMs / STDOUT_FLUSH_INTERVAL_MS) + 3;
+      Math.floor(bytes / STDOUT_FLUSH_BYTES) +
+      Math.ceil(loggedForMs / STDOUT_FLUSH_INTERVAL_MS) +
+      3;
     expect(child.chunks()).toBeLessThanOrEqual(bound);
     expect(child.chunks()).toBeLessThan(count / 4);
+  });
+
+  it('keeps the service running when the stdout reader is gone, and counts the lost lines', async () => {
+    const count = 50;
+    const child = startChild('reader-gone', count);
+    // The child starts in a few hundred ms; by its first write nobody reads.
+    child.proc.stdout!.destroy();
+    const { code } = await child.exited;
+    expect(code, child.stderr()).toBe(0);
+    expect(child.stderr()).toContain(`dropped=${count}`);
   });
 });
