@@ -47,7 +47,8 @@ async function discardingOtel() {
  * `-notrace` (tracing off), `-metrics` (neither logs nor traces), and for
  * the log destination `-perline` (one write per line, pino's default),
  * `-sonic` (sonic-boom batching, the previous default),
- * `-syncdest`, `-nulldest` (no write at all); `-noexport` (spans made, not exported).
+ * `-syncdest`, `-nulldest` (no write at all); `-noexport` (spans made, not
+ * exported); `-sdkspan` (the SDK's server span instead of the light one).
  */
 async function stacklight(variant: string) {
   const { init } = await import('../../src/index.js');
@@ -83,6 +84,17 @@ async function stacklight(variant: string) {
       endpoint: otlpUrl ?? 'http://127.0.0.1:4318/v1/traces',
       sampleRatio: variant.includes('-unsampled') ? 0 : 1,
       scheduledDelayMs: 1000,
+      // A span processor of the user's keeps the SDK's span (no light span).
+      spanProcessors: variant.includes('-sdkspan')
+        ? [
+            {
+              onStart: () => undefined,
+              onEnd: () => undefined,
+              forceFlush: () => Promise.resolve(),
+              shutdown: () => Promise.resolve(),
+            },
+          ]
+        : [],
     },
   });
 }

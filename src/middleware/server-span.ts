@@ -3,9 +3,7 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  isSpanContextValid,
   trace,
-  TraceFlags,
   type Attributes,
   type Context,
   type Exception,
@@ -13,8 +11,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { extractContext } from '../tracing/carriers.js';
-import { ids } from '../tracing/ids.js';
-import { DROPS, type DropsFn } from '../tracing/provider.js';
+import { LIGHT_TRACER, type WithLightTracer } from '../tracing/provider.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
 import type { RequestRecord, RouteDecision } from './record.js';
@@ -51,7 +48,13 @@ export function parentContext(req: IncomingMessage): Context {
     : extractContext(headers, 'http', ROOT_CONTEXT);
 }
 
-/** Starts the SERVER span; returns it with the context that has it active. */
+/**
+ * Starts the SERVER span; returns it with the context that has it active.
+ * With stacklight's light tracer on the tracer (no user span processors),
+ * a light span: the SDK's behaviour at a fraction of the cost (see
+ * tracing/light-span.ts); a span the sampler drops is the SDK's
+ * non-recording span either way.
+ */
 export function startServerSpan(
   tracer: Tracer,
   req: IncomingMessage,
@@ -59,22 +62,10 @@ export function startServerSpan(
   decision: RouteDecision | undefined,
 ): { span: Span; context: Context } {
   const parent = parentContext(req);
-  const drops = (tracer as Tracer & { [DROPS]?: DropsFn })[DROPS];
-  if (drops !== undefined) {
-    const sc = trace.getSpanContext(parent);
-    const p = sc !== undefined && isSpanContextValid(sc) ? sc : undefined;
-    if (drops(p)) {
-      // What the SDK returns for a dropped span: fresh span id, the parent's
-      // trace id and state (or a new trace id), flags not sampled.
-      const span = trace.wrapSpanContext({
-        traceId: p?.traceId ?? ids.generateTraceId(),
-        spanId: ids.generateSpanId(),
-        traceFlags: TraceFlags.NONE,
-        ...(p?.traceState === undefined ? {} : { traceState: p.traceState }),
-      });
-      return { span, context: trace.setSpan(parent, span) };
-    }
-  }
+  const light = (tracer as WithLightTracer)[LIGHT_TRACER];
+  // A span the sampler surely drops: its ids only, no attributes built.
+  const dropped = light?.dropped(parent);
+  if (dropped !== undefined) return { span: dropped, context: trace.setSpan(parent, dropped) };
   // Given at creation so that samplers can use them (semconv asks for it).
   const attributes: Attributes = {
     'http.request.method': method,
@@ -86,7 +77,7 @@ export function startServerSpan(
     attributes['http.request.method_original'] = req.method;
   const route = decision?.template;
   if (route !== undefined && route !== UNMATCHED_ROUTE) attributes['http.route'] = route;
-  const span = tracer.startSpan(
+  const span = (light ?? tracer).startSpan(
     decision?.spanName ?? unmatchedSpanName(method),
     { kind: SpanKind.SERVER, attributes },
     parent,

@@ -4,10 +4,10 @@ import {
   propagation,
   trace,
   TraceFlags,
-  type SpanContext,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -16,6 +16,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
+  type SpanLimits,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -30,7 +31,10 @@ import {
 } from './batch-processor.js';
 import { createW3CPropagator } from './carriers.js';
 import { ids } from './ids.js';
+import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
 import { OtlpHttpExporter } from './otlp/http-exporter.js';
+
+function noop(): void {}
 
 /** What the tracing room gives `init()`. */
 export interface TracingRoom {
@@ -44,16 +48,36 @@ export interface TracingRoom {
 }
 
 /**
- * Set on stacklight's tracer: for a parent span context (or none), `true`
- * when the configured sampler is certain to drop the span. The HTTP
- * middleware then makes the non-recording span itself (ids only), as the SDK
- * would, without the SDK's span machinery.
+ * Set on stacklight's tracer when every span processor is stacklight's own:
+ * a {@link LightTracer} with the provider's sampler, span limits, resource
+ * and scope, whose spans feed stacklight's batch processor. The HTTP
+ * middleware makes its SERVER span with it (see light-span.ts for why).
  */
-export const DROPS: unique symbol = Symbol('stacklight.tracing.drops');
+export const LIGHT_TRACER: unique symbol = Symbol('stacklight.tracing.light');
 
-export type DropsFn = (parent: SpanContext | undefined) => boolean;
+/** A tracer that may carry a {@link LIGHT_TRACER}. */
+export type WithLightTracer = Tracer & { [LIGHT_TRACER]?: LightTracer };
 
-/** Whether the sampler `name`/`ratio` always drops a span with this parent. */
+/**
+ * The span limits an SDK tracer applies, as the provider resolved them
+ * (options, then `OTEL_*SPAN*_LIMIT` variables, then defaults).
+ * sdk-trace-base 1.x had `Tracer.getSpanLimits()`; 2.x has no public getter
+ * and keeps them in `_spanLimits` — read either. `undefined` when neither is
+ * there (a future SDK): the caller then stays on the SDK path, whose limits
+ * a light tracer could not be sure to match.
+ */
+export function sdkSpanLimits(tracer: Tracer): SpanLimits | undefined {
+  const t = tracer as { getSpanLimits?: () => SpanLimits; _spanLimits?: unknown };
+  if (typeof t.getSpanLimits === 'function') return t.getSpanLimits();
+  const limits = t._spanLimits;
+  return typeof limits === 'object' && limits !== null ? (limits as SpanLimits) : undefined;
+}
+
+/**
+ * Whether the sampler `name`/`ratio` always drops a span with this parent
+ * (a valid one, or none). The light tracer then skips the sampler, which
+ * for these samplers only computes the decision.
+ */
 export function samplerDrops(name: ResolvedConfig['tracing']['sampler'], ratio: number): DropsFn {
   const never = (): boolean => false;
   const always = (): boolean => true;
@@ -176,20 +200,21 @@ export function createTracing(
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   const exporter = createExporter(t);
-  if (exporter !== undefined) {
-    processors.unshift(
-      new BoundedBatchSpanProcessor(exporter, {
-        maxQueueSize: t.maxQueueSize,
-        maxExportBatchSize: Math.min(t.maxExportBatchSize, t.maxQueueSize),
-        scheduledDelayMs: t.scheduledDelayMs,
-        exportTimeoutMs: t.exportTimeoutMs,
-        onDrop,
-      }),
-    );
-  }
+  const batch =
+    exporter === undefined
+      ? undefined
+      : new BoundedBatchSpanProcessor(exporter, {
+          maxQueueSize: t.maxQueueSize,
+          maxExportBatchSize: Math.min(t.maxExportBatchSize, t.maxQueueSize),
+          scheduledDelayMs: t.scheduledDelayMs,
+          exportTimeoutMs: t.exportTimeoutMs,
+          onDrop,
+        });
+  if (batch !== undefined) processors.unshift(batch);
+  const sampler = createSampler(t.sampler, t.sampleRatio);
   const provider = new NodeTracerProvider({
     resource,
-    sampler: createSampler(t.sampler, t.sampleRatio),
+    sampler,
     idGenerator: ids,
     spanProcessors: processors,
   });
@@ -223,10 +248,24 @@ export function createTracing(
   }
 
   const tracer = provider.getTracer('stacklight', SDK_VERSION);
-  // Only when every processor is one stacklight knows: user processors see
-  // nothing of non-recording spans either, but keep the SDK path for them.
-  if (t.spanProcessors.length === 0) {
-    (tracer as Tracer & { [DROPS]?: DropsFn })[DROPS] = samplerDrops(t.sampler, t.sampleRatio);
+  // Only when every processor is one stacklight knows: user processors get
+  // SDK spans (their onStart, onEnding and whatever they read of the span).
+  const spanLimits = sdkSpanLimits(tracer);
+  if (t.spanProcessors.length === 0 && spanLimits !== undefined) {
+    (tracer as WithLightTracer)[LIGHT_TRACER] = createLightTracer({
+      sampler,
+      spanLimits,
+      resource,
+      // The SDK tracer's own scope object: the encoder groups spans by it.
+      instrumentationScope: (tracer as Tracer & { instrumentationScope: InstrumentationScope })
+        .instrumentationScope,
+      // What the provider's processors are here: the batch processor, or none.
+      onEnd: batch === undefined ? noop : (span) => batch.onEnd(span),
+      // createSampler's samplers are the SDK's: they keep nothing they are
+      // given, and where they surely drop, calling them changes nothing.
+      samplerKeepsNoAttributes: true,
+      drops: samplerDrops(t.sampler, t.sampleRatio),
+    });
   }
   return {
     tracer,
