@@ -35,8 +35,10 @@ export interface LoggingOptions {
   /**
    * Where lines go: any writable stream (tests pass a capture stream) or a
    * pino destination (`pino.destination('/var/log/app.log')`).
-   * @default process stdout, written asynchronously in batches: when 4 KiB
-   *   are pending, and every 100 ms (see docs/logging.md, "Destinations")
+   * @default process stdout, written asynchronously in batches: when 8 KiB
+   *   are pending, or 100 ms after the first line of a quiet period; at most
+   *   8 MiB held, beyond it lines are dropped and counted (see
+   *   docs/logging.md, "Destinations")
    */
   destination?: NodeJS.WritableStream | DestinationStream;
   /** A pino transport (e.g. a Loki transport) used instead of `destination`. */
@@ -169,7 +171,9 @@ export interface TracingOptions {
   exportTimeoutMs?: number;
   /**
    * Extra span processors (e.g. `stacklight/testing`'s in-memory exporter).
-   * They are added beside the configured exporter.
+   * They are added beside the configured exporter. With any, the HTTP server
+   * span is the SDK's span (so that they see it start) instead of
+   * stacklight's lighter one.
    */
   spanProcessors?: SpanProcessor[];
 }

@@ -80,6 +80,16 @@ function fifo(): { fd: number; drain: () => string } {
   return { fd, drain };
 }
 
+/** The write end of a FIFO whose reader has closed: every write fails with EPIPE. */
+function readerGone(): number {
+  const path = join(dir, 'fifo-gone');
+  execFileSync('mkfifo', [path]);
+  const reader = open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  closeSync(reader);
+  return fd;
+}
+
 describe('BatchedFdWriter', () => {
   it('holds lines below the threshold until the quiet-period timer, then writes them in order', async () => {
     const { writer, read } = fileWriter({ flushIntervalMs: 80 });
@@ -210,11 +220,7 @@ describe('BatchedFdWriter', () => {
   });
 
   it('survives a reader that went away (EPIPE): counts every lost line, flush reports the failure', async () => {
-    const path = join(dir, 'fifo-gone');
-    execFileSync('mkfifo', [path]);
-    const reader = open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const fd = open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    closeSync(reader);
+    const fd = readerGone();
     const drops: Array<[LogDropReason, number]> = [];
     const writer = new BatchedFdWriter({
       fd,
@@ -234,11 +240,7 @@ describe('BatchedFdWriter', () => {
   });
 
   it('a drop counter that throws does not reach the caller', async () => {
-    const path = join(dir, 'fifo-gone');
-    execFileSync('mkfifo', [path]);
-    const reader = open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const fd = open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    closeSync(reader);
+    const fd = readerGone();
     const writer = new BatchedFdWriter({
       fd,
       flushBytes: 16,
