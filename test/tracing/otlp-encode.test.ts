@@ -176,6 +176,38 @@ describe('OTLP span encoding', () => {
     expect(job.status.code).toBe(1);
   });
 
+  it('writes the same bytes when it reuses encoded attributes, past every cache bound', () => {
+    // One encoder for many spans reuses the KeyValues of short string
+    // attributes it has seen; a fresh encoder per span never does.
+    const spans: ReadableSpan[] = [];
+    ended.length = 0;
+    for (let i = 0; i < 300; i++) {
+      const span = tracer.startSpan('GET /users/:id', {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': i % 2 ? 'GET' : 'POST',
+          'url.scheme': 'http',
+          // 100 distinct values: more than are cached per key.
+          'http.route': `/r/${i % 100}`,
+          // Longer than the cached value length, and a key longer than cached keys.
+          long: 'v'.repeat(60 + (i % 10)),
+          ['k'.repeat(120 + (i % 16))]: 'x',
+          // 300 distinct keys: more than are cached.
+          [`key.${i}`]: 'same',
+          count: i,
+        },
+      });
+      span.end();
+    }
+    spans.push(...ended);
+    const shared = new SpanEncoder();
+    for (let round = 0; round < 2; round++) {
+      for (const span of spans) {
+        expect(shared.encode(span).bytes).toEqual(new SpanEncoder().encode(span).bytes);
+      }
+    }
+  });
+
   it('groups a batch by instrumentation scope under one resource', () => {
     const body = ours(makeSpans());
     const spans = decodeExportTraceServiceRequest(body);

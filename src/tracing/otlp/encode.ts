@@ -8,7 +8,7 @@
  * collections and gets promoted). A request then only wraps the encoded
  * spans of each instrumentation scope with the resource, pre-encoded once.
  */
-import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
@@ -75,21 +75,74 @@ function anyValue(w: ProtoWriter, value: unknown): void {
   }
 }
 
+/** One `KeyValue` under `field`. */
+function keyValue(w: ProtoWriter, field: number, key: string, value: unknown): void {
+  w.tag(field, WIRE_LEN);
+  const kv = w.begin();
+  w.tag(1, WIRE_LEN);
+  w.string(key);
+  w.tag(2, WIRE_LEN);
+  const v = w.begin();
+  anyValue(w, value);
+  w.end(v);
+  w.end(kv);
+}
+
 /** `repeated KeyValue` under `field`. */
 function keyValues(w: ProtoWriter, field: number, attributes: Record<string, unknown>): void {
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    w.tag(field, WIRE_LEN);
-    const kv = w.begin();
-    w.tag(1, WIRE_LEN);
-    w.string(key);
-    w.tag(2, WIRE_LEN);
-    const v = w.begin();
-    anyValue(w, value as AttributeValue);
-    w.end(v);
-    w.end(kv);
+    keyValue(w, field, key, value);
+  }
+}
+
+/** Most distinct short string values cached per attribute key, and most keys. */
+const FRAGMENT_VALUES_MAX = 64;
+const FRAGMENT_KEYS_MAX = 256;
+const FRAGMENT_VALUE_LENGTH_MAX = 64;
+const FRAGMENT_KEY_LENGTH_MAX = 128;
+
+/**
+ * Span attributes (`Span.attributes`, field 9) with the encoded
+ * `KeyValue` of short string values cached: a server span's attributes are
+ * a few keys with a few values each (method, scheme, protocol, route), so
+ * most of them become one copy of bytes encoded once. Bounded (values per
+ * key, keys, key and value length); anything else is encoded as it comes.
+ */
+function spanAttributes(
+  w: ProtoWriter,
+  attributes: Record<string, unknown>,
+  cache: Map<string, Map<string, Buffer>>,
+): void {
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (
+      typeof value === 'string' &&
+      value.length <= FRAGMENT_VALUE_LENGTH_MAX &&
+      key.length <= FRAGMENT_KEY_LENGTH_MAX
+    ) {
+      let values = cache.get(key);
+      const hit = values?.get(value);
+      if (hit !== undefined) {
+        w.raw(hit);
+        continue;
+      }
+      const start = w.pos;
+      keyValue(w, 9, key, value);
+      if (values === undefined && cache.size < FRAGMENT_KEYS_MAX) {
+        values = new Map();
+        cache.set(key, values);
+      }
+      if (values !== undefined && values.size < FRAGMENT_VALUES_MAX) {
+        values.set(value, Buffer.from(w.buf.subarray(start, w.pos)));
+      }
+      continue;
+    }
+    keyValue(w, 9, key, value);
   }
 }
 
@@ -148,7 +201,11 @@ function link(w: ProtoWriter, l: Link): void {
  * dropped_events_count 12, links 13, dropped_links_count 14, status 15,
  * flags 16.
  */
-export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
+export function writeSpan(
+  w: ProtoWriter,
+  span: ReadableSpan,
+  fragments?: Map<string, Map<string, Buffer>>,
+): void {
   w.tag(2, WIRE_LEN);
   const start = w.begin();
   const ctx = span.spanContext();
@@ -167,7 +224,8 @@ export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.hrTime(span.startTime);
   w.tag(8, WIRE_FIXED64);
   w.hrTime(span.endTime);
-  keyValues(w, 9, span.attributes as Attributes);
+  if (fragments === undefined) keyValues(w, 9, span.attributes as Attributes);
+  else spanAttributes(w, span.attributes as Attributes, fragments);
   counter(w, 10, span.droppedAttributesCount);
   for (const e of span.events) event(w, e);
   counter(w, 12, span.droppedEventsCount);
@@ -219,6 +277,8 @@ export function encodeScope(scope: InstrumentationScope): Buffer {
 export class SpanEncoder {
   private readonly w = new ProtoWriter(8192);
   private readonly scopes = new WeakMap<InstrumentationScope, Buffer>();
+  /** Encoded span attributes with short string values (see `spanAttributes`). */
+  private readonly fragments = new Map<string, Map<string, Buffer>>();
   private resourceBytes: Buffer | undefined;
   private resourceSchemaUrl: string | undefined;
 
@@ -226,7 +286,7 @@ export class SpanEncoder {
   encode(span: ReadableSpan): EncodedSpan {
     const w = this.w;
     w.reset();
-    writeSpan(w, span);
+    writeSpan(w, span, this.fragments);
     if (this.resourceBytes === undefined) {
       this.resourceBytes = encodeResource(span.resource);
       this.resourceSchemaUrl = span.resource.schemaUrl;
