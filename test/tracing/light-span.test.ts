@@ -27,6 +27,7 @@ import {
   type SpanOptions,
   type SpanStatus,
   type TimeInput,
+  type Tracer,
 } from '@opentelemetry/api';
 import { suppressTracing, TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -39,7 +40,6 @@ import {
   type Sampler,
   type SamplingResult,
   type SpanLimits,
-  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { performance } from 'node:perf_hooks';
@@ -232,37 +232,60 @@ function recording(inner: Sampler, calls: unknown[]): Sampler {
   };
 }
 
+/**
+ * An SDK tracer, or a light tracer with the SDK tracer's limits and scope;
+ * both hand ended spans to `ended`.
+ */
+function tracerFor(
+  impl: 'sdk' | 'light',
+  o: {
+    sampler: Sampler;
+    ids: SeededIds;
+    ended: ReadableSpan[];
+    limits?: SpanLimits | undefined;
+    keep?: boolean;
+    drops?: DropsFn | undefined;
+  },
+): Tracer | LightTracer {
+  const sdkTracer = new BasicTracerProvider({
+    resource,
+    sampler: o.sampler,
+    idGenerator: o.ids,
+    spanProcessors: [
+      {
+        onStart: () => undefined,
+        onEnd: (span) => void o.ended.push(span),
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+      },
+    ],
+    ...(o.limits === undefined ? {} : { spanLimits: o.limits }),
+  }).getTracer('stacklight', '0.1.0');
+  if (impl === 'sdk') return sdkTracer;
+  return createLightTracer({
+    sampler: o.sampler,
+    spanLimits: sdkSpanLimits(sdkTracer)!,
+    resource,
+    instrumentationScope: (sdkTracer as unknown as ReadableSpan).instrumentationScope,
+    onEnd: (span) => void o.ended.push(span),
+    idGenerator: o.ids,
+    samplerKeepsNoAttributes: o.keep ?? false,
+    drops: o.drops,
+  });
+}
+
 function run(impl: 'sdk' | 'light', c: Case, snapshotEach: boolean, keep = false): Outcome {
   const ended: ReadableSpan[] = [];
   const samplerCalls: unknown[] = [];
   const sampler = recording(c.sampler ?? new AlwaysOnSampler(), samplerCalls);
-  const ids = new SeededIds(42);
-  const collect: SpanProcessor = {
-    onStart: () => undefined,
-    onEnd: (span) => void ended.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-  const sdkTracer = new BasicTracerProvider({
-    resource,
+  const tracer = tracerFor(impl, {
     sampler,
-    idGenerator: ids,
-    spanProcessors: [collect],
-    ...(c.limits === undefined ? {} : { spanLimits: c.limits }),
-  }).getTracer('stacklight', '0.1.0');
-  const tracer =
-    impl === 'sdk'
-      ? sdkTracer
-      : createLightTracer({
-          sampler,
-          spanLimits: sdkSpanLimits(sdkTracer)!,
-          resource,
-          instrumentationScope: (sdkTracer as unknown as ReadableSpan).instrumentationScope,
-          onEnd: (span) => void ended.push(span),
-          idGenerator: ids,
-          samplerKeepsNoAttributes: keep,
-          drops: c.drops,
-        });
+    ids: new SeededIds(42),
+    ended,
+    limits: c.limits,
+    keep,
+    drops: c.drops,
+  });
   const snapshots: unknown[] = [];
   const calls: unknown[][] = [];
   diagSink = calls;
@@ -829,33 +852,13 @@ describe('the light tracer decides as the SDK tracer', () => {
   ): unknown[] {
     const out: unknown[] = [];
     const ended: ReadableSpan[] = [];
-    const ids = new SeededIds(7);
-    const sdkTracer = new BasicTracerProvider({
+    const tracer = tracerFor(impl, {
       sampler,
-      idGenerator: ids,
-      resource,
-      spanProcessors: [
-        {
-          onStart: () => undefined,
-          onEnd: (s) => void ended.push(s),
-          forceFlush: () => Promise.resolve(),
-          shutdown: () => Promise.resolve(),
-        },
-      ],
-    }).getTracer('stacklight', '0.1.0');
-    const tracer =
-      impl === 'sdk'
-        ? sdkTracer
-        : createLightTracer({
-            sampler,
-            spanLimits: sdkSpanLimits(sdkTracer)!,
-            resource,
-            instrumentationScope: { name: 'stacklight', version: '0.1.0' },
-            onEnd: (s) => void ended.push(s),
-            idGenerator: ids,
-            samplerKeepsNoAttributes: true,
-            drops,
-          });
+      ids: new SeededIds(7),
+      ended,
+      keep: true,
+      drops,
+    });
     const parentState = trace.getSpanContext(ctx)?.traceState;
     for (let i = 0; i < 64; i++) {
       const startCtx = o?.root === true ? trace.deleteSpan(ctx) : ctx;
