@@ -4,6 +4,7 @@ import { BatchedFdWriter, type LogDropReason } from './destination.js';
 import { flushDestination } from './flush.js';
 import { BOUND_EXTRA, BOUND_KEYS, createLineMixin, takeMixin, type LoggerState } from './line.js';
 import { expandRedactPaths } from './redact-paths.js';
+import { installLineJson } from './line-json.js';
 import { installRequestLine } from './request-line.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { LineSanitizer, type Line, type SchemaViolationKind } from './sanitize.js';
@@ -203,6 +204,7 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     throw new ConfigError('logging.redactPaths', setup.redactPaths, 'valid pino redact paths');
   }
   installBindingPolicy(logger, sanitizer, scrubMessage);
+  installLineJson(logger);
   installRequestLine(logger, scrub, options.redact === undefined);
   return {
     logger,

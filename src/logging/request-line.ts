@@ -2,6 +2,7 @@ import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/
 import pino from 'pino';
 import { getContext } from '../context.js';
 import { SPAN_ID, TRACE_ID } from './context-fields.js';
+import { jsonString } from './line-json.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
 
 /**
@@ -42,20 +43,6 @@ type PinoInternals = pino.Logger &
     [REQUEST_LINE]?: RequestLineWriter;
   };
 
-/**
- * A JSON string literal. Printable ASCII without `"` and `\` (routes,
- * methods, ids) is quoted as is; anything else goes through JSON.stringify,
- * which escapes exactly as pino does for these (no lone surrogates: scrubbed
- * strings come out of the redactor).
- */
-function quote(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
-
 /** A context field the direct path can write: a string, or unset. */
 function stringOrUnset(value: unknown): value is string | undefined {
   return value === undefined || typeof value === 'string';
@@ -63,7 +50,7 @@ function stringOrUnset(value: unknown): value is string | undefined {
 
 /** `,"key":"value"` for a context field, '' when unset. */
 function stringField(key: string, value: string | undefined, scrub: (s: string) => string): string {
-  return value === undefined ? '' : ',"' + key + '":' + quote(scrub(value));
+  return value === undefined ? '' : ',"' + key + '":' + jsonString(scrub(value));
 }
 
 /** Attaches the request-line writer to `logger` (the root logger of createLogger). */
@@ -133,7 +120,7 @@ export function installRequestLine(
       ids;
     let m = messages.get(msg);
     if (m === undefined) {
-      m = ',"msg":' + quote(scrub(msg));
+      m = ',"msg":' + jsonString(scrub(msg));
       if (messages.size < 16) messages.set(msg, m);
     }
     stream.write(
