@@ -1,7 +1,7 @@
 /**
  * The servers of the HTTP overhead benchmark, one configuration per run:
  *
- *   node --import tsx bench/http/servers.ts <fastify|express> <bare|peer|stacklight|stacklight-unsampled> <port> [otlpUrl]
+ *   node --import tsx bench/http/servers.ts <fastify|express> <bare|als|peer|stacklight|stacklight-unsampled> <port> [otlpUrl]
  *
  * Every configuration serves the same route, `GET /users/:id` → `{"id": …}`.
  * Logs go to /dev/null, each stack through its own default kind of
@@ -39,6 +39,16 @@ async function discardingOtel() {
   });
   provider.register();
   return provider;
+}
+
+/**
+ * The `als` configuration: the bare server plus one AsyncLocalStorage run
+ * around each request, and nothing else — what any SDK that keeps a request
+ * context pays on this Node version, as a baseline for stacklight's own cost.
+ */
+async function contextOnly() {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  return new AsyncLocalStorage<object>();
 }
 
 /**
@@ -113,6 +123,10 @@ async function fastifyServer(): Promise<void> {
     app = Fastify({ logger: { level: 'info', stream: devnull() } });
     const { default: metrics } = await import('fastify-metrics');
     await app.register(metrics as never, { endpoint: '/metrics' });
+  } else if (config === 'als') {
+    app = Fastify({ logger: false });
+    const als = await contextOnly();
+    app.addHook('onRequest', (_req, _reply, next) => als.run({}, next));
   } else {
     const telemetry = await stacklight(config);
     if (config.includes('-barepino')) {
@@ -151,6 +165,9 @@ async function expressServer(): Promise<void> {
     const promBundle = require('express-prom-bundle') as (o: object) => RequestHandler;
     app.use(pinoHttp({ logger: pino(devnull()) }));
     app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  } else if (config === 'als') {
+    const als = await contextOnly();
+    app.use((_req, _res, next) => als.run({}, next));
   } else if (config.startsWith('stacklight')) {
     const telemetry = await stacklight(config);
     const { stacklightMiddleware } = await import('../../src/express.js');

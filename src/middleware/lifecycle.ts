@@ -171,13 +171,15 @@ export class HttpLifecycle {
    * Starts a request: timer, request id (echoed), context, server span (with
    * the incoming W3C parent), response listeners. `decision` is `undefined`
    * when the route is only known at the end (Express); `traced` says whether
-   * to start a span.
+   * to start a span. `echo: false` leaves the request-id header to the
+   * adapter (Fastify sets it through the reply, see the plugin).
    */
   begin(
     req: IncomingMessage,
     res: ServerResponse,
     decision: RouteDecision | undefined,
     traced: boolean,
+    echo = true,
   ): RequestRecord {
     const start = performance.now();
     const method = methodLabel(req.method);
@@ -192,10 +194,12 @@ export class HttpLifecycle {
         ? new HttpRequestContext(requestId, method, route)
         : factory(req, requestId, method, route);
     const rec = new RequestRecord(start, req, res, ctx, decision);
-    try {
-      res.setHeader(o.requestIdHeader, requestId);
-    } catch {
-      // Headers already sent by someone before us: nothing to echo.
+    if (echo) {
+      try {
+        res.setHeader(o.requestIdHeader, requestId);
+      } catch {
+        // Headers already sent by someone before us: nothing to echo.
+      }
     }
 
     if (this.tracing) {

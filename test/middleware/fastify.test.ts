@@ -274,6 +274,37 @@ describe('fastify plugin: request id and context', () => {
     expect(h.requestLines()[0]!['requestId']).toBe(echoed);
   });
 
+  it('echoes the request id on every kind of answer, and on none for a hijacked reply', async () => {
+    const f = await build({ metricsEndpoint: true }, (f) => {
+      defaultRoutes(f);
+      f.get('/custom-headers', async (_request, reply) =>
+        reply.header('x-own', 'kept').header('cache-control', 'no-store').send('ok'),
+      );
+      f.get('/raw-header', async (_request, reply) => {
+        reply.raw.setHeader('x-raw', 'also kept');
+        return 'ok';
+      });
+      f.get('/hijacked', (request, reply) => {
+        reply.hijack();
+        reply.raw.writeHead(200, { 'x-request-id': request.telemetry!.requestId });
+        reply.raw.end('raw');
+      });
+    });
+    for (const url of ['/users/1', '/bad', '/fail', '/nope', '/custom-headers', '/metrics']) {
+      const res = await f.inject({ url, headers: { 'x-request-id': `id-${url.length}` } });
+      expect(res.headers['x-request-id'], url).toBe(`id-${url.length}`);
+    }
+    const own = await f.inject('/custom-headers');
+    expect(own.headers['x-own']).toBe('kept');
+    expect(own.headers['cache-control']).toBe('no-store');
+    const raw = await f.inject('/raw-header');
+    expect(raw.headers['x-raw']).toBe('also kept');
+    expect(raw.headers['x-request-id']).toBe(h.requestLines().at(-1)!['requestId']);
+    // A hijacked reply writes its own headers; the id is on request.telemetry.
+    const hijacked = await f.inject({ url: '/hijacked', headers: { 'x-request-id': 'hj-1' } });
+    expect(hijacked.headers['x-request-id']).toBe('hj-1');
+  });
+
   it('generates a distinct id per request when none is sent', async () => {
     const f = await build();
     const ids = new Set<string>();
