@@ -37,3 +37,13 @@ export function oneLine(t: TestLogger, fn: (logger: pino.Logger) => void): Recor
     throw new Error(`expected one line, got ${lines.length}: ${t.capture.text()}`);
   return lines[0] as Record<string, unknown>;
 }
+
+/** The fields of the spec's typical request line (nothing to redact). */
+export const TYPICAL_FIELDS = Object.freeze({
+  requestId: 'r-1',
+  route: '/users/:id',
+  method: 'GET',
+  status: 200,
+  latency_ms: 12.5,
+  userId: 'u_1',
+});

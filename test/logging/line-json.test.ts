@@ -15,7 +15,7 @@ import { runWithContext, runWithContexts, type TelemetryContext } from '../../sr
 import { jsonString } from '../../src/logging/line-json.js';
 import type { LoggerSetup } from '../../src/logging/index.js';
 import { EXOTIC_CASES, KEY_CASES, STRING_CASES } from './adversarial.js';
-import { testLogger, type TestLogger } from './fixtures.js';
+import { testLogger, TYPICAL_FIELDS, type TestLogger } from './fixtures.js';
 
 const ASJSON = pino.symbols.asJsonSym;
 const noTs = (text: string): string => text.replace(/"ts":"[^"]*"/g, '"ts":"-"');
@@ -87,21 +87,7 @@ describe('jsonString', () => {
 
 describe("lines serialized by stacklight's asJson", () => {
   const calls: Array<[string, (l: pino.Logger) => void]> = [
-    [
-      'the typical request line',
-      (l) =>
-        l.info(
-          {
-            requestId: 'r-1',
-            route: '/users/:id',
-            method: 'GET',
-            status: 200,
-            latency_ms: 12.5,
-            userId: 'u_1',
-          },
-          'request completed',
-        ),
-    ],
+    ['the typical request line', (l) => l.info({ ...TYPICAL_FIELDS }, 'request completed')],
     ['a message only', (l) => l.info('hello')],
     ['printf arguments', (l) => l.warn('%s took %d ms %o', 'job', 42, { a: '"x"' })],
     ['fields, no message', (l) => l.info({ status: 204 })],

@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/index.js';
 import { isStacklightError } from '../../src/errors.js';
-import { oneLine, testLogger } from './fixtures.js';
+import { oneLine, testLogger, TYPICAL_FIELDS } from './fixtures.js';
 
 describe('createLogger: line format', () => {
   it('writes level as a word, an ISO ts, the fixed fields once, then the fields and msg', () => {
     const t = testLogger({ version: '1.4.2' });
     const before = Date.now();
-    t.logger.info(
-      {
-        requestId: 'r-1',
-        route: '/users/:id',
-        method: 'GET',
-        status: 200,
-        latency_ms: 12.5,
-        userId: 'u_1',
-      },
-      'request completed',
-    );
+    t.logger.info({ ...TYPICAL_FIELDS }, 'request completed');
     const raw = t.capture.text();
     expect(raw).toMatch(
       /^\{"level":"info","ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","service":"edge","env":"test","region":"eu-west-1","version":"1.4.2",/,
