@@ -10,6 +10,7 @@ import { createRedactor, type Redactor } from './redact.js';
 import { LineSanitizer, type Line, type SchemaViolationKind } from './sanitize.js';
 import { LOG_LEVELS } from './schema.js';
 import { MARKERS, type RedactionKind } from './scrub.js';
+import { isoTimestamp } from './timestamp.js';
 
 /** Configuration of `createLogger`, resolved by `init()`. */
 export interface LoggerSetup {
@@ -215,22 +216,6 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
 
 function levelAsWord(label: string): { level: string } {
   return { level: label };
-}
-
-let lastMs = -1;
-let lastTs = '';
-/**
- * `,"ts":"<ISO-8601>"`. Cached per millisecond: at high log rates most lines
- * share a millisecond, and `toISOString()` is the most expensive part of the
- * timestamp.
- */
-function isoTimestamp(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastTs = `,"ts":"${new Date(now).toISOString()}"`;
-  }
-  return lastTs;
 }
 
 function messageText(m: unknown, redactor: Redactor): string {
