@@ -21,12 +21,7 @@ describe('createLogger: line format', () => {
       env: 'test',
       region: 'eu-west-1',
       version: '1.4.2',
-      requestId: 'r-1',
-      route: '/users/:id',
-      method: 'GET',
-      status: 200,
-      latency_ms: 12.5,
-      userId: 'u_1',
+      ...TYPICAL_FIELDS,
       msg: 'request completed',
     });
     expect(Date.parse(line?.['ts'] as string)).toBeGreaterThanOrEqual(before - 1);
