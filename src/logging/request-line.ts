@@ -53,6 +53,23 @@ function stringField(key: string, value: string | undefined, scrub: (s: string) 
   return value === undefined ? '' : ',"' + key + '":' + jsonString(scrub(value));
 }
 
+/**
+ * `String(ms)` for a latency in whole microseconds (`Math.round(s * 1e6) / 1e3`),
+ * built from integers: the same text (the shortest round-trip form of a
+ * value with at most three decimals is those decimals, trailing zeros cut),
+ * without converting a double to a string. Anything else goes to `String`.
+ */
+export function millisText(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us <= 0x3fffffff) || us / 1000 !== ms) return String(ms);
+  const whole = Math.floor(us / 1000);
+  const frac = us - whole * 1000;
+  if (frac === 0) return '' + whole;
+  if (frac % 100 === 0) return whole + '.' + frac / 100;
+  if (frac % 10 === 0) return whole + (frac < 100 ? '.0' : '.') + frac / 10;
+  return whole + (frac < 10 ? '.00' : frac < 100 ? '.0' : '.') + frac;
+}
+
 /** Attaches the request-line writer to `logger` (the root logger of createLogger). */
 export function installRequestLine(
   logger: pino.Logger,
@@ -65,17 +82,27 @@ export function installRequestLine(
   const stream = root[S.streamSym];
   const usable =
     enabled && stream[S.needsMetadataGsym] !== true && root[S.hooksSym].streamWrite === undefined;
+  // Set once by pino on the root logger: read here, not per line.
+  const lsCache = root[S.lsCacheSym];
+  const time = root[S.timeSym];
+  const end = root[S.endSym];
+  const values = root.levels.values;
+  const INFO = values['info'];
+  const WARN = values['warn'];
+  const ERROR = values['error'];
 
   const write: RequestLineWriter = (level, status, latencyMs, msg) => {
     // fatal: pino flushes synchronously after it; silent: a no-op method.
     if (!usable || level === 'fatal' || level === 'silent') return false;
-    const num = root.levels.values[level];
+    // The levels the middleware uses by name (one keyed load over several names is slower).
+    const num =
+      level === 'info' ? INFO : level === 'warn' ? WARN : level === 'error' ? ERROR : values[level];
     if (num === undefined) return false;
     if (num < root.levelVal) return true; // disabled: nothing to write, as with pino
     // Bindings can be set on the root at any time (setBindings).
     if (root[BOUND_KEYS] !== undefined || root[BOUND_EXTRA] !== undefined) return false;
     if (!Number.isFinite(latencyMs)) return false;
-    let props = ',"status":' + status + ',"latency_ms":' + latencyMs;
+    let props = ',"status":' + status + ',"latency_ms":' + millisText(latencyMs);
 
     // Everything that sends the line to pino is checked before anything is
     // scrubbed, so that a redaction is never counted twice.
@@ -123,14 +150,7 @@ export function installRequestLine(
       m = ',"msg":' + jsonString(scrub(msg));
       if (messages.size < 16) messages.set(msg, m);
     }
-    stream.write(
-      root[S.lsCacheSym][num]! +
-        root[S.timeSym]() +
-        root[S.chindingsSym] +
-        props +
-        m +
-        root[S.endSym],
-    );
+    stream.write(lsCache[num]! + time() + root[S.chindingsSym] + props + m + end);
     return true;
   };
   root[REQUEST_LINE] = write;

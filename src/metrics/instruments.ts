@@ -1,5 +1,5 @@
 import type { MetricDefinition } from './catalog.js';
-import { GuardedMetric, type GuardHooks, type SeriesLabels } from './series.js';
+import { BoundSeries, GuardedMetric, type GuardHooks, type SeriesLabels } from './series.js';
 
 /** Label object of an instrument: exactly its declared label names. */
 export type LabelValues<L extends readonly string[]> = {
@@ -85,6 +85,15 @@ export class GuardedCounter<
       return;
     }
     this.seriesFor(labels).value += v;
+  }
+
+  /**
+   * A recorder for one label combination (see {@link BoundSeries}), or
+   * `undefined` when it would go to the overflow series.
+   */
+  bind(labels: LabelValues<L>): BoundCounter | undefined {
+    const b = BoundSeries.of(this, labels);
+    return b === undefined ? undefined : new BoundCounter(this, b);
   }
 
   /** Current value of one series (0 when it has not been touched). */
@@ -270,7 +279,17 @@ export class GuardedHistogram<
     this.record(this.seriesFor(labels), value);
   }
 
-  private record(s: HistogramSeries, value: number): void {
+  /**
+   * A recorder for one label combination (see {@link BoundSeries}), or
+   * `undefined` when it would go to the overflow series.
+   */
+  bind(labels: LabelValues<L>): BoundHistogram | undefined {
+    const b = BoundSeries.of(this, labels);
+    return b === undefined ? undefined : new BoundHistogram(this, b);
+  }
+
+  /** @internal Records into a resolved series (bound recorders). */
+  record(s: HistogramSeries, value: number): void {
     const bounds = this.bounds;
     const n = bounds.length;
     let i = 0;
@@ -328,6 +347,44 @@ export class GuardedHistogram<
       values,
       aggregator: this.aggregator,
     });
+  }
+}
+
+/** `inc` of a {@link GuardedCounter} for one label combination. */
+export class BoundCounter {
+  constructor(
+    private readonly metric: GuardedCounter,
+    private readonly bound: BoundSeries<CounterSeries>,
+  ) {}
+
+  /** Adds `value` (default 1); same checks as the instrument's `inc`. */
+  inc(value = 1): void {
+    if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+      this.metric.invalid();
+      return;
+    }
+    const s = this.bound.series();
+    if (s !== undefined) s.value += value;
+    else this.metric.inc(this.bound.labelValues, value);
+  }
+}
+
+/** `observe` of a {@link GuardedHistogram} for one label combination. */
+export class BoundHistogram {
+  constructor(
+    private readonly metric: GuardedHistogram,
+    private readonly bound: BoundSeries<HistogramSeries>,
+  ) {}
+
+  /** Records `value`; same checks and exemplars as the instrument's `observe`. */
+  observe(value: number): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this.metric.invalid();
+      return;
+    }
+    const s = this.bound.series();
+    if (s !== undefined) this.metric.record(s, value);
+    else this.metric.observe(this.bound.labelValues, value);
   }
 }
 

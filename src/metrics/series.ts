@@ -74,6 +74,11 @@ export abstract class GuardedMetric<S extends SeriesBase> {
   private readonly keep: readonly boolean[];
   private readonly hooks: GuardHooks;
   private overflowCount = 0;
+  /**
+   * Bumped whenever series are dropped (`reset`, `remove`): a series held by
+   * a bound recorder is valid while the epoch it was resolved in lasts.
+   */
+  private epochCount = 0;
 
   constructor(def: MetricDefinition, cap: number, hooks: GuardHooks) {
     this.name = def.name;
@@ -99,21 +104,44 @@ export abstract class GuardedMetric<S extends SeriesBase> {
     return this.overflowCount;
   }
 
-  protected invalid(): void {
+  /** Changes whenever series are dropped; see {@link BoundSeries}. */
+  get epoch(): number {
+    return this.epochCount;
+  }
+
+  /** Reports a dropped value (not a finite number, or a negative increment). */
+  invalid(): void {
     this.hooks.onInvalid(this.name);
+  }
+
+  /**
+   * The series of `labels` when it is a series of its own: found, or created
+   * while under the cap. `undefined` past the cap, without counting an
+   * overflow: the caller then records through the labels (which counts it).
+   */
+  ownSeries(labels: Readonly<Record<string, unknown>>): S | undefined {
+    const key = this.keyOf(labels);
+    if (this.series.has(key) || this.series.size < this.cap) return this.seriesForKey(key, labels);
+    return undefined;
   }
 
   /** The series for a label object, created (or overflowed) on first use. */
   protected seriesFor(labels: Readonly<Record<string, unknown>> | undefined): S {
-    const names = this.labelNames;
-    const n = names.length;
-    if (n === 0) return this.seriesForKey('', labels);
     const src = labels ?? EMPTY;
-    let key = labelValue(src[names[0]!]);
-    for (let i = 1; i < n; i++) key += SEP + labelValue(src[names[i]!]);
+    const key = this.keyOf(src);
     const found = this.series.get(key);
     if (found !== undefined) return found;
     return this.seriesForKey(key, src);
+  }
+
+  /** The series key of a label object: its values in declared order, joined. */
+  private keyOf(src: Readonly<Record<string, unknown>>): string {
+    const names = this.labelNames;
+    const n = names.length;
+    if (n === 0) return '';
+    let key = labelValue(src[names[0]!]);
+    for (let i = 1; i < n; i++) key += SEP + labelValue(src[names[i]!]);
+    return key;
   }
 
   private seriesForKey(key: string, src: Readonly<Record<string, unknown>> | undefined): S {
@@ -151,13 +179,13 @@ export abstract class GuardedMetric<S extends SeriesBase> {
 
   /** Removes one series, e.g. a queue that no longer exists. */
   remove(labels: Readonly<Record<string, unknown>>): void {
-    const names = this.labelNames;
-    this.series.delete(names.map((n) => labelValue(labels[n])).join(SEP));
+    if (this.series.delete(this.keyOf(labels))) this.epochCount++;
   }
 
   /** Drops every series. */
   reset(): void {
     this.series.clear();
+    this.epochCount++;
   }
 
   /** Every series, for exposition. */
@@ -167,3 +195,54 @@ export abstract class GuardedMetric<S extends SeriesBase> {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * One label combination of an instrument, resolved once, for a caller that
+ * records into it again and again (the HTTP middleware, per route, method and
+ * status): no key built, no map lookup per observation. It re-resolves when
+ * the instrument dropped series since (`reset`, `remove`), so nothing is
+ * ever recorded into a series that is no longer exposed.
+ *
+ * Only made for a combination with a series of its own ({@link BoundSeries.of}
+ * returns `undefined` past the cap): a bound series never hides an overflow.
+ */
+export class BoundSeries<S extends SeriesBase> {
+  private current: S;
+  private epoch: number;
+
+  private constructor(
+    private readonly metric: GuardedMetric<S>,
+    private readonly labels: SeriesLabels,
+    series: S,
+  ) {
+    this.current = series;
+    this.epoch = metric.epoch;
+  }
+
+  /** A bound series for `labels`, or `undefined` when they would overflow. */
+  static of<S extends SeriesBase>(
+    metric: GuardedMetric<S>,
+    labels: Readonly<Record<string, unknown>>,
+  ): BoundSeries<S> | undefined {
+    const s = metric.ownSeries(labels);
+    return s === undefined ? undefined : new BoundSeries(metric, s.labels, s);
+  }
+
+  /**
+   * The series to record into; `undefined` when it was dropped and its labels
+   * now overflow (record through the labels then, see {@link labelValues}).
+   */
+  series(): S | undefined {
+    if (this.epoch === this.metric.epoch) return this.current;
+    const s = this.metric.ownSeries(this.labels);
+    if (s === undefined) return undefined;
+    this.current = s;
+    this.epoch = this.metric.epoch;
+    return s;
+  }
+
+  /** The label values of the combination. */
+  get labelValues(): SeriesLabels {
+    return this.labels;
+  }
+}

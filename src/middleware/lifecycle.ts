@@ -28,6 +28,7 @@ import {
   noteError,
   RECORD,
   RequestRecord,
+  type HttpRecorders,
   type RouteDecision,
   type TaggedResponse,
 } from './record.js';
@@ -161,6 +162,7 @@ export class HttpLifecycle {
       metrics: overrides?.metrics !== false && !o.excludeFromMetrics.has(template),
       traces: !internal && overrides?.traces !== false && !o.excludeFromTraces.has(template),
       internal,
+      recorders: new Map<string, Map<number, HttpRecorders>>(),
     });
     if (overrides === undefined && !internal && this.decisions.size < MAX_CACHED_DECISIONS)
       this.decisions.set(template, d);
@@ -341,12 +343,19 @@ export class HttpLifecycle {
     const status = rec.status;
     const method = rec.ctx.method ?? OTHER_METHOD;
     if (d.metrics) {
-      const labels = this.labels;
-      labels.route = d.template;
-      labels.method = method;
-      labels.code = codeLabel(status);
-      this.telemetry.metrics.httpRequestsTotal.inc(labels);
-      this.telemetry.metrics.httpRequestDurationSeconds.observe(labels, rec.seconds);
+      const r = d.recorders.get(method)?.get(status) ?? this.bindRecorders(d, method, status);
+      if (r !== undefined) {
+        r.count.inc();
+        r.duration.observe(rec.seconds);
+      } else {
+        // Past the series cap: through the labels, which counts the overflow.
+        const labels = this.labels;
+        labels.route = d.template;
+        labels.method = method;
+        labels.code = codeLabel(status);
+        this.telemetry.metrics.httpRequestsTotal.inc(labels);
+        this.telemetry.metrics.httpRequestDurationSeconds.observe(labels, rec.seconds);
+      }
     }
     const withError = rec.hasError && status >= 400;
     if (d.logs) {
@@ -384,6 +393,27 @@ export class HttpLifecycle {
         this.internalError('http_on_error', 'the onError hook threw', error);
       }
     }
+  }
+
+  /**
+   * Binds (and keeps) the series of a route, method and status, when both
+   * instruments have a series of their own for them; `undefined` past the cap.
+   */
+  private bindRecorders(
+    d: RouteDecision,
+    method: string,
+    status: number,
+  ): HttpRecorders | undefined {
+    const m = this.telemetry.metrics;
+    const labels = { route: d.template, method, code: codeLabel(status) };
+    const count = m.httpRequestsTotal.bind(labels);
+    const duration = m.httpRequestDurationSeconds.bind(labels);
+    if (count === undefined || duration === undefined) return undefined;
+    let byStatus = d.recorders.get(method);
+    if (byStatus === undefined) d.recorders.set(method, (byStatus = new Map()));
+    const r: HttpRecorders = { count, duration };
+    byStatus.set(status, r);
+    return r;
   }
 
   // ------------------------------------------------------------ drain

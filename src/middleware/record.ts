@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Span } from '@opentelemetry/api';
 import type { TelemetryContext } from '../context.js';
+import type { BoundCounter, BoundHistogram } from '../metrics/instruments.js';
+
+/** The request counter and duration histogram of one route, method and status. */
+export interface HttpRecorders {
+  readonly count: BoundCounter;
+  readonly duration: BoundHistogram;
+}
 
 /** What is decided once per route template (and cached), not per request. */
 export interface RouteDecision {
@@ -13,6 +20,12 @@ export interface RouteDecision {
   readonly traces: boolean;
   /** stacklight's own endpoints: never traced, never refused while draining. */
   readonly internal: boolean;
+  /**
+   * The route's metric series, bound once per method label and status (no
+   * label key built per request). Only combinations with a series of their
+   * own are kept, so this holds at most as many entries as the series cap.
+   */
+  readonly recorders: Map<string, Map<number, HttpRecorders>>;
 }
 
 /** The context object of one request: what `getContext()` returns inside it. */

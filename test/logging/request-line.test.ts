@@ -8,7 +8,7 @@
 import { context, trace, TraceFlags, type Span } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { runWithContexts, type TelemetryContext } from '../../src/context.js';
-import { requestLineOf } from '../../src/logging/request-line.js';
+import { millisText, requestLineOf } from '../../src/logging/request-line.js';
 import { testLogger, type TestLogger } from './fixtures.js';
 
 const SPAN = trace.wrapSpanContext({
@@ -162,5 +162,37 @@ describe('request line written directly', () => {
     const r = both(t, { requestId: 'r', method: 'GET', route: '/' }, SPAN, 'info', 200, 1, 'm');
     expect(r.took).toBe(false);
     expect(r.pino).toContain('"component":"api"');
+  });
+});
+
+describe('latency text', () => {
+  it('is String() of every latency the middleware computes, and of anything else', () => {
+    const latency = (seconds: number): number => Math.round(seconds * 1e6) / 1e3;
+    // Every microsecond up to 300 ms, then random ones up to the integer fast path's edge and past it.
+    for (let us = 0; us <= 300_000; us++) {
+      const ms = us / 1000;
+      if (millisText(ms) !== String(ms)) expect(millisText(ms)).toBe(String(ms));
+    }
+    let seed = 7;
+    const next = (): number => (seed = (seed * 48271) % 0x7fffffff) / 0x7fffffff;
+    for (let i = 0; i < 100_000; i++) {
+      const ms = latency(next() * 2 ** 31 * 1e-6 * (i % 2 === 0 ? 1 : 1000));
+      if (millisText(ms) !== String(ms)) expect(millisText(ms)).toBe(String(ms));
+    }
+    for (const odd of [
+      0.0004,
+      1.2345,
+      1e-7,
+      -1,
+      -0,
+      1073741.823,
+      1073741.824,
+      1e21,
+      2 ** 53,
+      NaN,
+      Infinity,
+    ]) {
+      expect(millisText(odd)).toBe(String(odd));
+    }
   });
 });

@@ -172,3 +172,74 @@ describe('cardinality guard', () => {
     expect(metrics.vendorReqDurationMs.seriesCount).toBeLessThanOrEqual(10 + 100 + 1);
   });
 });
+
+describe('bound recorders (one label combination, resolved once)', () => {
+  const labels = { route: '/users/:id', method: 'GET', code: '200' } as const;
+
+  it('record exactly what the instrument records through the labels', async () => {
+    const a = room();
+    const b = room();
+    const count = a.metrics.httpRequestsTotal.bind(labels)!;
+    const duration = a.metrics.httpRequestDurationSeconds.bind(labels)!;
+    for (const v of [0.001, 0.2, 0.25, 3, 100]) {
+      count.inc();
+      duration.observe(v);
+      b.metrics.httpRequestsTotal.inc(labels);
+      b.metrics.httpRequestDurationSeconds.observe(labels, v);
+    }
+    count.inc(2);
+    b.metrics.httpRequestsTotal.inc(labels, 2);
+    expect(await renderMetrics(a.registry)).toBe(await renderMetrics(b.registry));
+    expect(a.metrics.httpRequestsTotal.read(labels)).toBe(7);
+  });
+
+  it('keep counting into the exposed series after reset() and remove()', async () => {
+    const { metrics, registry } = room();
+    const count = metrics.httpRequestsTotal.bind(labels)!;
+    const duration = metrics.httpRequestDurationSeconds.bind(labels)!;
+    count.inc();
+    duration.observe(0.1);
+    metrics.httpRequestsTotal.reset();
+    metrics.httpRequestDurationSeconds.reset();
+    count.inc();
+    count.inc();
+    duration.observe(0.1);
+    expect(metrics.httpRequestsTotal.read(labels)).toBe(2);
+    expect(metrics.httpRequestDurationSeconds.read(labels).count).toBe(1);
+    metrics.httpRequestsTotal.remove(labels);
+    count.inc();
+    const text = await renderMetrics(registry);
+    expect(text).toContain('http_requests_total{route="/users/:id",method="GET",code="200"} 1');
+  });
+
+  it('are not made past the cap, and fall back to the overflow series (counted) after a reset', () => {
+    const { metrics, self } = room(2);
+    const first = metrics.httpRequestsTotal.bind(labels)!;
+    expect(metrics.httpRequestsTotal.bind({ ...labels, code: '201' })).toBeDefined();
+    // A third combination would overflow: no bound recorder, no overflow counted yet.
+    expect(metrics.httpRequestsTotal.bind({ ...labels, code: '202' })).toBeUndefined();
+    expect(self.seriesOverflowTotal.read({ metric: 'http_requests_total' })).toBe(0);
+    // After a reset, two other combinations take the room; the bound one now overflows.
+    metrics.httpRequestsTotal.reset();
+    metrics.httpRequestsTotal.inc({ ...labels, code: '203' });
+    metrics.httpRequestsTotal.inc({ ...labels, code: '204' });
+    first.inc();
+    expect(self.seriesOverflowTotal.read({ metric: 'http_requests_total' })).toBe(1);
+    expect(
+      metrics.httpRequestsTotal.read({ route: OVERFLOW_LABEL_VALUE, method: 'GET', code: '200' }),
+    ).toBe(1);
+  });
+
+  it('drop and count invalid values like the instrument', () => {
+    const { metrics, self } = room();
+    const count = metrics.httpRequestsTotal.bind(labels)!;
+    const duration = metrics.httpRequestDurationSeconds.bind(labels)!;
+    count.inc(-1);
+    count.inc(Number.NaN);
+    duration.observe(Infinity);
+    expect(metrics.httpRequestsTotal.read(labels)).toBe(0);
+    expect(metrics.httpRequestDurationSeconds.read(labels).count).toBe(0);
+    expect(self.invalidObservationsTotal.read({ metric: 'http_requests_total' })).toBe(2);
+    expect(self.invalidObservationsTotal.read({ metric: 'http_request_duration_seconds' })).toBe(1);
+  });
+});

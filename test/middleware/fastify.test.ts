@@ -55,6 +55,36 @@ function defaultRoutes(f: FastifyInstance): void {
 }
 
 describe('fastify plugin: metrics', () => {
+  it('keeps counting every request after the request metrics are reset', async () => {
+    const f = await build();
+    for (let i = 0; i < 3; i++) await f.inject('/users/1');
+    expect(h.count('/users/:id', 'GET', 200)).toBe(3);
+    h.telemetry.metrics.httpRequestsTotal.reset();
+    h.telemetry.metrics.httpRequestDurationSeconds.reset();
+    for (let i = 0; i < 2; i++) await f.inject('/users/1');
+    expect(h.count('/users/:id', 'GET', 200)).toBe(2);
+    const d = h.telemetry.metrics.httpRequestDurationSeconds.read({
+      route: '/users/:id',
+      method: 'GET',
+      code: '200',
+    });
+    expect(d.count).toBe(2);
+  });
+
+  it('sends requests past the series cap to the overflow series, counting each one', async () => {
+    const f = await build({}, defaultRoutes, { maxSeriesPerMetric: 2 });
+    await f.inject('/users/1'); // series 1
+    await f.inject('/bad'); // series 2
+    for (let i = 0; i < 3; i++) await f.inject({ method: 'POST', url: '/users' }); // over the cap
+    await f.inject('/users/2'); // still its own series
+    expect(h.count('/users/:id', 'GET', 200)).toBe(2);
+    expect(h.count('__overflow__', 'POST', 201)).toBe(3);
+    expect(
+      h.telemetry.selfMetrics.seriesOverflowTotal.read({ metric: 'http_requests_total' }),
+    ).toBe(3);
+    expect(h.seriesCount()).toBe(3);
+  });
+
   it('counts a known mix of requests per route template, method and code', async () => {
     const f = await build();
     for (const id of ['1', '2', '3']) expect((await f.inject(`/users/${id}`)).statusCode).toBe(200);

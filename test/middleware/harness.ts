@@ -37,6 +37,7 @@ export interface HarnessOptions {
   sampleRatio?: number;
   shutdownTimeoutMs?: number;
   metricsToken?: string;
+  maxSeriesPerMetric?: number;
 }
 
 /**
@@ -53,6 +54,7 @@ export function setupTelemetry(o: HarnessOptions = {}): Harness {
     metrics: {
       defaultMetrics: false,
       ...(o.metricsToken === undefined ? {} : { token: o.metricsToken }),
+      ...(o.maxSeriesPerMetric === undefined ? {} : { maxSeriesPerMetric: o.maxSeriesPerMetric }),
     },
     tracing: {
       enabled: o.tracing ?? true,

@@ -311,7 +311,10 @@ function run(impl: 'sdk' | 'light', c: Case, snapshotEach: boolean, keep = false
     snapshots,
     diag: calls,
     ended: ended.map((s) => snapshot(s as unknown as Span)),
-    bytes: ended.map((s) => new SpanEncoder().encode(s).bytes),
+    bytes: ended.map((s) => {
+      const e = new SpanEncoder().encode(s);
+      return e.slab.subarray(e.start, e.end);
+    }),
     printed: printed(ended),
     samplerCalls,
   };

@@ -23,7 +23,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SpanEncoder } from '../../src/tracing/otlp/encode.js';
+import { SpanEncoder, type EncodedSpan } from '../../src/tracing/otlp/encode.js';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.js';
 import { decodeExportTraceServiceRequest } from '../helpers/otlp-receiver.js';
 
@@ -104,6 +104,11 @@ function makeSpans(): ReadableSpan[] {
   const internal = other.startSpan('compute', {}, trace.setSpan(context.active(), root));
   internal.end();
   return [...ended];
+}
+
+/** The bytes of one encoded span. */
+function bytesOf(e: EncodedSpan): Buffer {
+  return e.slab.subarray(e.start, e.end);
 }
 
 function ours(spans: ReadableSpan[]): Buffer {
@@ -203,9 +208,42 @@ describe('OTLP span encoding', () => {
     const shared = new SpanEncoder();
     for (let round = 0; round < 2; round++) {
       for (const span of spans) {
-        expect(shared.encode(span).bytes).toEqual(new SpanEncoder().encode(span).bytes);
+        expect(bytesOf(shared.encode(span))).toEqual(bytesOf(new SpanEncoder().encode(span)));
       }
     }
+  });
+
+  it('keeps every span intact when spans fill many shared buffers, and when one outgrows them', () => {
+    // Spans are encoded back to back into 64 KiB slabs; the queue holds them
+    // across slabs, and a span bigger than a slab moves the encoder to a
+    // bigger buffer. Each must still read back as itself, in any batch.
+    ended.length = 0;
+    for (let i = 0; i < 1500; i++) {
+      const span = tracer.startSpan(`op ${i}`, {
+        attributes: {
+          i,
+          pad: 'p'.repeat(i % 397),
+          ...(i % 500 === 250 ? { big: 'b'.repeat(100_000 + i) } : {}),
+        },
+      });
+      span.end();
+    }
+    const spans = [...ended];
+    const encoder = new SpanEncoder();
+    const encoded = spans.map((s) => encoder.encode(s));
+    expect(new Set(encoded.map((e) => e.slab)).size).toBeGreaterThan(3);
+    // Batches in an order other than encoding order, as after a failed export.
+    const batches = [encoded.slice(700), encoded.slice(0, 700)];
+    const back = batches.flatMap((b) => decodeExportTraceServiceRequest(encoder.request(b)));
+    expect(back).toHaveLength(1500);
+    const byName = new Map(back.map((s) => [s.name, s]));
+    for (let i = 0; i < 1500; i++) {
+      const s = byName.get(`op ${i}`)!;
+      expect(s.attributes['i']).toBe(i);
+      expect(s.attributes['pad']).toBe('p'.repeat(i % 397));
+      if (i % 500 === 250) expect((s.attributes['big'] as string).length).toBe(100_000 + i);
+    }
+    expect(decoded(ours(spans))).toEqual(decoded(theirs(spans)));
   });
 
   it('groups a batch by instrumentation scope under one resource', () => {

@@ -40,7 +40,7 @@ export class ProtoWriter {
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
@@ -195,5 +195,11 @@ export class ProtoWriter {
     this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
+  }
+
+  /** Bytes [`start`, `end`) of `source`, already encoded (no view made). */
+  rawRange(source: Buffer, start: number, end: number): void {
+    this.ensure(end - start);
+    this.pos += source.copy(this.buf, this.pos, start, end);
   }
 }
