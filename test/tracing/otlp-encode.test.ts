@@ -273,6 +273,47 @@ describe('ProtoWriter', () => {
     }
   });
 
+  it('writes the same nanoseconds when it reuses the split of the last second', () => {
+    // One writer: times within one second take the cached split (with the
+    // carry into the high word), others the full computation.
+    const w = new ProtoWriter(8);
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (seed * 48271) % 0x7fffffff;
+      return seed % n;
+    };
+    const times: [number, number][] = [];
+    for (const second of [0, 1, 4, 1_800_000_000, 1_800_000_001, 4_102_444_800, 2 ** 33 + 1]) {
+      times.push([second, 0], [second, 999_999_999]);
+      for (let i = 0; i < 200; i++) times.push([second, next(1_000_000_000)]);
+    }
+    times.push([5, 1.5], [5, -1], [5, 2_000_000_000], [1.5, 3]); // off the fast path
+    for (const t of times) {
+      w.reset();
+      w.hrTime(t);
+      const exact =
+        BigInt(Math.trunc(t[0])) * 1_000_000_000n +
+        BigInt(Math.trunc(t[1])) +
+        (Number.isInteger(t[0]) ? 0n : 500_000_000n);
+      expect([t, w.take().readBigUInt64LE()]).toEqual([t, BigInt.asUintN(64, exact)]);
+    }
+  });
+
+  it('writes a wide payload with the same bytes as a plain one, at every length boundary', () => {
+    for (const len of [0, 1, 127, 128, 129, 16_383, 16_384, 20_000, 2 ** 21 + 3]) {
+      const payload = Buffer.alloc(len, 7);
+      const plain = new ProtoWriter(4);
+      let s = plain.begin();
+      plain.raw(payload);
+      plain.end(s);
+      const wide = new ProtoWriter(4);
+      s = wide.beginWide();
+      wide.raw(payload);
+      wide.endWide(s);
+      expect(wide.take().equals(plain.take())).toBe(true);
+    }
+  });
+
   it('writes an invalid id as zeroes rather than misparsing it', () => {
     const w = new ProtoWriter(4);
     w.hexId('zz' + '0'.repeat(14), 8);

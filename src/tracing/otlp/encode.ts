@@ -121,23 +121,24 @@ const FRAGMENT_KEY_LENGTH_MAX = 128;
 
 /**
  * Span attributes (`Span.attributes`, field 9) with the encoded
- * `KeyValue` of short string values cached: a server span's attributes are
- * a few keys with a few values each (method, scheme, protocol, route), so
- * most of them become one copy of bytes encoded once. Bounded (values per
+ * `KeyValue` of short string values and small non-negative integers cached:
+ * a server span's attributes are a few keys with a few values each (method,
+ * scheme, protocol, route, status code), so most of them become one copy of
+ * bytes encoded once. Bounded (values per
  * key, keys, key and value length); anything else is encoded as it comes.
  */
 function spanAttributes(
   w: ProtoWriter,
   attributes: Record<string, unknown>,
-  cache: Map<string, Map<string, Buffer>>,
+  cache: Map<string, Map<string | number, Buffer>>,
 ): void {
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
     if (
-      typeof value === 'string' &&
-      value.length <= FRAGMENT_VALUE_LENGTH_MAX &&
+      ((typeof value === 'string' && value.length <= FRAGMENT_VALUE_LENGTH_MAX) ||
+        (typeof value === 'number' && value >= 0 && value <= 0xffff && Number.isInteger(value))) &&
       key.length <= FRAGMENT_KEY_LENGTH_MAX
     ) {
       let values = cache.get(key);
@@ -219,10 +220,10 @@ function link(w: ProtoWriter, l: Link): void {
 export function writeSpan(
   w: ProtoWriter,
   span: ReadableSpan,
-  fragments?: Map<string, Map<string, Buffer>>,
+  fragments?: Map<string, Map<string | number, Buffer>>,
 ): void {
   w.tag(2, WIRE_LEN);
-  const start = w.begin();
+  const start = w.beginWide();
   const ctx = span.spanContext();
   ids(w, ctx);
   const parent = span.parentSpanContext;
@@ -262,7 +263,7 @@ export function writeSpan(
   }
   w.tag(16, WIRE_FIXED32);
   w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
-  w.end(start);
+  w.endWide(start);
 }
 
 /** The `Resource` message's payload (attributes 1). */
@@ -295,7 +296,7 @@ export class SpanEncoder {
   private slabPos = 0;
   private readonly scopes = new WeakMap<InstrumentationScope, Buffer>();
   /** Encoded span attributes with short string values (see `spanAttributes`). */
-  private readonly fragments = new Map<string, Map<string, Buffer>>();
+  private readonly fragments = new Map<string, Map<string | number, Buffer>>();
   private resourceBytes: Buffer | undefined;
   private resourceSchemaUrl: string | undefined;
 

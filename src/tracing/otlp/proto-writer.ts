@@ -18,9 +18,24 @@ for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
 
 const TWO_32 = 0x1_0000_0000;
 
+/**
+ * `seconds * 1e9 + nanos` as its low and high 32 bits, exactly: the product
+ * exceeds 2^53, so seconds are split at 2^16 and the halves carried.
+ */
+function splitNanos(seconds: number, nanos: number): [number, number] {
+  const high = Math.floor(seconds / 0x10000) * 1e9; // × 2^16
+  const low = (seconds % 0x10000) * 1e9 + nanos;
+  const mid = (high % 0x10000) * 0x10000 + low;
+  return [mid % TWO_32, Math.floor(high / 0x10000) + Math.floor(mid / TWO_32)];
+}
+
 export class ProtoWriter {
   buf: Buffer;
   pos = 0;
+  /** The last whole second {@link hrTime} split, and its nanoseconds' low and high 32 bits. */
+  private hrSeconds = -1;
+  private hrLow = 0;
+  private hrHigh = 0;
 
   constructor(size = 4096) {
     this.buf = Buffer.allocUnsafe(size);
@@ -81,7 +96,12 @@ export class ProtoWriter {
   }
 
   tag(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
+    const t = (field << 3) | wire;
+    if (t < 0x80) {
+      // Fields 1–15: one byte (every field stacklight writes).
+      this.ensure(1);
+      this.buf[this.pos++] = t;
+    } else this.varint(t);
   }
 
   fixed32(value: number): void {
@@ -99,13 +119,30 @@ export class ProtoWriter {
   /** An OpenTelemetry `HrTime` ([seconds, nanoseconds]) as fixed64 nanoseconds since the epoch. */
   hrTime(time: readonly [number, number]): void {
     const seconds = time[0];
-    // seconds * 1e9 + nanos exceeds 2^53: split seconds at 2^16 so every
-    // product stays exact, then carry into the high 32 bits.
-    const high = Math.floor(seconds / 0x10000) * 1e9; // × 2^16
-    const low = (seconds % 0x10000) * 1e9 + time[1];
-    const mid = (high % 0x10000) * 0x10000 + low;
-    const lo = mid % TWO_32;
-    const hi = Math.floor(high / 0x10000) + Math.floor(mid / TWO_32);
+    const nanos = time[1];
+    if (seconds === this.hrSeconds && nanos >= 0 && nanos < 1e9 && Number.isInteger(nanos)) {
+      // Same second as the last time written (a span's start and end, the
+      // spans of one busy second): its nanoseconds split once, plus these.
+      let lo = this.hrLow + nanos;
+      let hi = this.hrHigh;
+      if (lo >= TWO_32) {
+        lo -= TWO_32;
+        hi += 1;
+      }
+      this.ensure(8);
+      this.buf.writeUInt32LE(lo, this.pos);
+      this.buf.writeUInt32LE(hi, this.pos + 4);
+      this.pos += 8;
+      return;
+    }
+    if (Number.isInteger(seconds) && seconds >= 0 && seconds < 2 ** 34) {
+      // Remember this second's split for the next time (nanoseconds 0).
+      const [lo, hi] = splitNanos(seconds, 0);
+      this.hrSeconds = seconds;
+      this.hrLow = lo;
+      this.hrHigh = hi;
+    }
+    const [lo, hi] = splitNanos(seconds, nanos);
     this.ensure(8);
     this.buf.writeUInt32LE(lo >>> 0, this.pos);
     this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
@@ -134,6 +171,32 @@ export class ProtoWriter {
     this.pos = start;
     this.varint(len);
     this.pos = p;
+  }
+
+  /**
+   * Starts a payload expected to be 128 bytes to 16 KiB long (a span): two
+   * bytes reserved for its length, so that {@link endWide} usually has
+   * nothing to move.
+   */
+  beginWide(): number {
+    this.ensure(2);
+    const start = this.pos;
+    this.pos += 2;
+    return start;
+  }
+
+  /** Ends a payload started by {@link beginWide}: the same bytes as begin/end. */
+  endWide(start: number): void {
+    const len = this.pos - start - 2;
+    if (len >= 0x80 && len < 0x4000) {
+      this.buf[start] = (len & 0x7f) | 0x80;
+      this.buf[start + 1] = len >>> 7;
+      return;
+    }
+    // Shorter or longer (rare): back to one reserved byte, then end() as usual.
+    this.buf.copyWithin(start + 1, start + 2, this.pos);
+    this.pos -= 1;
+    this.end(start);
   }
 
   string(value: string): void {
