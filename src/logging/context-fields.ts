@@ -67,9 +67,21 @@ export function addContextFields(
   return moved;
 }
 
-/** The schema's patterns for `traceId` and `spanId`. */
-export const TRACE_ID = /^[0-9a-f]{32}$/;
-export const SPAN_ID = /^[0-9a-f]{16}$/;
+/**
+ * True when `s` is `length` lowercase hex digits: the schema's patterns for
+ * `traceId` (`^[0-9a-f]{32}$`) and `spanId` (`^[0-9a-f]{16}$`). A loop, not
+ * those regexps: on Node 20 each `test` of them grew irregexp's backtrack
+ * stack (an allocation and a copy) in the loaded server's profile.
+ */
+export function isLowerHex(s: string, length: number): boolean {
+  if (s.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x66 || (c < 0x61 && (c < 0x30 || c > 0x39))) return false;
+  }
+  return true;
+}
+
 let lastTraceId = '';
 
 /**
@@ -85,11 +97,11 @@ export function addTraceIds(
   s: LineSanitizer,
   moved: Line | undefined,
 ): Line | undefined {
-  if (traceId === lastTraceId || TRACE_ID.test(traceId)) {
+  if (traceId === lastTraceId || isLowerHex(traceId, 32)) {
     lastTraceId = traceId;
     out.traceId = traceId;
   } else moved = s.put(out, 'traceId', traceId, moved);
-  if (SPAN_ID.test(spanId)) out.spanId = spanId;
+  if (isLowerHex(spanId, 16)) out.spanId = spanId;
   else moved = s.put(out, 'spanId', spanId, moved);
   return moved;
 }

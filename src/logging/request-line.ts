@@ -1,7 +1,7 @@
 import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import pino from 'pino';
 import { getContext } from '../context.js';
-import { SPAN_ID, TRACE_ID } from './context-fields.js';
+import { isLowerHex } from './context-fields.js';
 import { jsonString } from './line-json.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
 
@@ -134,7 +134,7 @@ export function installRequestLine(
     if (span !== undefined) {
       const sc = span.spanContext();
       if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
-        if (!TRACE_ID.test(sc.traceId) || !SPAN_ID.test(sc.spanId)) return false;
+        if (!isLowerHex(sc.traceId, 32) || !isLowerHex(sc.spanId, 16)) return false;
         ids = ',"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
       }
     }

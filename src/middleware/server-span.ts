@@ -3,7 +3,6 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  trace,
   type Attributes,
   type Context,
   type Exception,
@@ -11,7 +10,9 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { extractContext } from '../tracing/carriers.js';
+import { OWNED_ATTRIBUTES, type OwnedSpanOptions } from '../tracing/light-tracer.js';
 import { LIGHT_TRACER, type WithLightTracer } from '../tracing/provider.js';
+import { contextWithSpan } from '../tracing/span-context.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
 import type { RequestRecord, RouteDecision } from './record.js';
@@ -65,8 +66,9 @@ export function startServerSpan(
   const light = (tracer as WithLightTracer)[LIGHT_TRACER];
   // A span the sampler surely drops: its ids only, no attributes built.
   const dropped = light?.dropped(parent);
-  if (dropped !== undefined) return { span: dropped, context: trace.setSpan(parent, dropped) };
+  if (dropped !== undefined) return { span: dropped, context: contextWithSpan(parent, dropped) };
   // Given at creation so that samplers can use them (semconv asks for it).
+  // Strings only, and handed over to the tracer (OWNED_ATTRIBUTES).
   const attributes: Attributes = {
     'http.request.method': method,
     'url.scheme':
@@ -77,12 +79,13 @@ export function startServerSpan(
     attributes['http.request.method_original'] = req.method;
   const route = decision?.template;
   if (route !== undefined && route !== UNMATCHED_ROUTE) attributes['http.route'] = route;
+  const options: OwnedSpanOptions = { kind: SpanKind.SERVER, attributes, [OWNED_ATTRIBUTES]: true };
   const span = (light ?? tracer).startSpan(
     decision?.spanName ?? unmatchedSpanName(method),
-    { kind: SpanKind.SERVER, attributes },
+    options,
     parent,
   );
-  return { span, context: trace.setSpan(parent, span) };
+  return { span, context: contextWithSpan(parent, span) };
 }
 
 function toException(error: unknown): Exception {

@@ -63,6 +63,17 @@ export interface LightTracerOptions {
   drops?: DropsFn;
 }
 
+/**
+ * A `SpanOptions` flag: its `attributes` object is handed over — made for
+ * this call, holding only valid attribute values, never used by the caller
+ * again — so, with a sampler that keeps no reference to it, the tracer skips
+ * the defensive copy the SDK makes (the HTTP server span's attributes).
+ */
+export const OWNED_ATTRIBUTES: unique symbol = Symbol('stacklight.span.ownedAttributes');
+
+/** `SpanOptions` with the {@link OWNED_ATTRIBUTES} flag. */
+export type OwnedSpanOptions = SpanOptions & { [OWNED_ATTRIBUTES]?: boolean };
+
 /** The part of a `Tracer` the middleware uses. */
 export interface LightTracer {
   startSpan(name: string, options?: SpanOptions, context?: Context): Span;
@@ -143,7 +154,12 @@ class StacklightLightTracer implements LightTracer {
         links.push({ context: link.context, attributes: sanitizeAttributes(link.attributes) });
       }
     }
-    const attributes = sanitizeAttributes(options.attributes);
+    const attributes =
+      this.mayKeepAttributes &&
+      (options as OwnedSpanOptions)[OWNED_ATTRIBUTES] === true &&
+      options.attributes !== undefined
+        ? options.attributes
+        : sanitizeAttributes(options.attributes);
     const result = this.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     traceState = result.traceState ?? traceState;
     const spanContext: SpanContext = {

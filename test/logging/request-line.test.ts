@@ -8,6 +8,7 @@
 import { context, trace, TraceFlags, type Span } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { runWithContexts, type TelemetryContext } from '../../src/context.js';
+import { isLowerHex } from '../../src/logging/context-fields.js';
 import { millisText, requestLineOf } from '../../src/logging/request-line.js';
 import { testLogger, type TestLogger } from './fixtures.js';
 
@@ -193,6 +194,33 @@ describe('latency text', () => {
       Infinity,
     ]) {
       expect(millisText(odd)).toBe(String(odd));
+    }
+  });
+});
+
+describe('trace and span id check', () => {
+  it('accepts exactly what the schema patterns accept', () => {
+    const patterns = { 32: /^[0-9a-f]{32}$/, 16: /^[0-9a-f]{16}$/ } as const;
+    const base = '4bf92f3577b34da6a3ce929d0e0e4736';
+    for (const length of [16, 32] as const) {
+      const valid = base.slice(0, length);
+      const cases = [
+        valid,
+        '',
+        valid.slice(1),
+        valid + '0',
+        valid.toUpperCase(),
+        '0'.repeat(length),
+      ];
+      // Every character code up to U+017F (and a surrogate) at the first, middle and last position.
+      for (const at of [0, length >> 1, length - 1]) {
+        for (let c = 0; c <= 0x17f; c++) {
+          cases.push(valid.slice(0, at) + String.fromCharCode(c) + valid.slice(at + 1));
+        }
+        cases.push(valid.slice(0, at) + '\ud800' + valid.slice(at + 1));
+      }
+      for (const s of cases)
+        expect([s, isLowerHex(s, length)]).toEqual([s, patterns[length].test(s)]);
     }
   });
 });

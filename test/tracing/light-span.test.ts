@@ -48,8 +48,10 @@ import { SAMPLERS } from '../../src/config/settings.js';
 import { LightSpan } from '../../src/tracing/light-span.js';
 import {
   createLightTracer,
+  OWNED_ATTRIBUTES,
   type DropsFn,
   type LightTracer,
+  type OwnedSpanOptions,
 } from '../../src/tracing/light-tracer.js';
 import { SpanEncoder } from '../../src/tracing/otlp/encode.js';
 import { createSampler, samplerDrops, sdkSpanLimits } from '../../src/tracing/provider.js';
@@ -930,6 +932,54 @@ describe('the light tracer decides as the SDK tracer', () => {
         }),
         ops: [end()],
       });
+    }
+  });
+});
+
+describe('attributes handed over (OWNED_ATTRIBUTES)', () => {
+  function attributesSeen(keep: boolean, owned: boolean) {
+    const seen: unknown[] = [];
+    const sampler: Sampler = {
+      shouldSample: (_c, _t, _n, _k, attributes) => {
+        seen.push(attributes);
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => 'spy',
+    };
+    const ended: ReadableSpan[] = [];
+    const tracer = tracerFor('light', { sampler, ids: new SeededIds(7), ended, keep });
+    const attributes = { 'http.request.method': 'GET', 'http.route': '/users/:id' };
+    const options: OwnedSpanOptions = { kind: SpanKind.SERVER, attributes };
+    if (owned) options[OWNED_ATTRIBUTES] = true;
+    const span = tracer.startSpan('GET /users/:id', options);
+    span.setAttribute('http.response.status_code', 200);
+    span.end();
+    return { attributes, seen: seen[0], kept: ended[0]!.attributes };
+  }
+
+  it('are used as they are only with a sampler that keeps no reference', () => {
+    const given = attributesSeen(true, true);
+    expect(given.seen).toBe(given.attributes);
+    expect(given.kept).toEqual({
+      'http.request.method': 'GET',
+      'http.route': '/users/:id',
+      'http.response.status_code': 200,
+    });
+  });
+
+  it('are still copied for a sampler that may keep them, or without the flag', () => {
+    for (const [keep, owned] of [
+      [false, true],
+      [true, false],
+    ] as const) {
+      const r = attributesSeen(keep, owned);
+      expect(r.seen).not.toBe(r.attributes);
+      // A sampler that may keep its object never sees the span's later changes.
+      if (!keep)
+        expect(r.seen).toEqual({ 'http.request.method': 'GET', 'http.route': '/users/:id' });
+      // The caller's object is not what the span changed.
+      expect(r.attributes).toEqual({ 'http.request.method': 'GET', 'http.route': '/users/:id' });
+      expect(r.kept['http.response.status_code']).toBe(200);
     }
   });
 });
