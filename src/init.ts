@@ -87,9 +87,8 @@ function exemplarSource(): ExemplarSource {
     const span = trace.getSpan(context.active());
     if (span === undefined) return undefined;
     const sc = span.spanContext();
-    return (sc.traceFlags & TraceFlags.SAMPLED) !== 0
-      ? { traceId: sc.traceId, spanId: sc.spanId }
-      : undefined;
+    // The span context itself (it has traceId and spanId): nothing allocated.
+    return (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   };
 }
 

@@ -300,8 +300,18 @@ export class GuardedHistogram<
     if (this.exemplarSource !== undefined) {
       const ctx = this.exemplarSource();
       if (ctx !== undefined) {
+        // One exemplar object per bucket, overwritten in place (exposition
+        // reads it synchronously): no allocation per observation.
         const ex = (s.exemplars ??= new Array<Exemplar | undefined>(n + 1));
-        ex[i] = { traceId: ctx.traceId, spanId: ctx.spanId, value, timestamp: Date.now() / 1000 };
+        const e = ex[i];
+        const timestamp = Date.now() / 1000;
+        if (e === undefined) ex[i] = { traceId: ctx.traceId, spanId: ctx.spanId, value, timestamp };
+        else {
+          e.traceId = ctx.traceId;
+          e.spanId = ctx.spanId;
+          e.value = value;
+          e.timestamp = timestamp;
+        }
       }
     }
   }

@@ -85,6 +85,35 @@ describe('exposition', () => {
     expect(again).not.toContain('trace_id');
   });
 
+  it("keeps each bucket's latest exemplar, copied from the span context it was given", async () => {
+    // The source hands out a live object (stacklight's returns the span context itself).
+    const current = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+    const room = createMetrics({
+      defaultLabels: {},
+      maxSeriesPerMetric: 100,
+      defaultMetrics: false,
+      serviceVersion: '1',
+      exemplarSource: () => current,
+    });
+    const h = room.metrics.httpRequestDurationSeconds;
+    const labels = { route: '/a', method: 'GET', code: 200 };
+    h.observe(labels, 0.12); // le=0.15
+    h.observe(labels, 3); // le=5
+    current.traceId = '11111111111111111111111111111111';
+    current.spanId = '2222222222222222';
+    h.observe(labels, 0.13); // le=0.15 again: replaces that bucket's exemplar only
+    current.traceId = 'ffffffffffffffffffffffffffffffff'; // changed after: must not leak in
+    const text = await renderMetrics(room.registry, { format: 'openmetrics' });
+    const line = (le: string) => text.split('\n').find((l) => l.includes(`le="${le}"`))!;
+    expect(line('0.15')).toMatch(
+      /# \{trace_id="11111111111111111111111111111111",span_id="2222222222222222"\} 0\.13 /,
+    );
+    expect(line('5')).toMatch(
+      /# \{trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"\} 3 /,
+    );
+    expect(text).not.toContain('ffffffff');
+  });
+
   it('negotiates the format from the Accept header', () => {
     expect(negotiateFormat(undefined)).toBe('prometheus');
     expect(negotiateFormat('text/plain')).toBe('prometheus');
