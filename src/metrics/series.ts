@@ -104,18 +104,18 @@ export abstract class GuardedMetric<S extends SeriesBase> {
     return this.overflowCount;
   }
 
-  /** Changes whenever series are dropped; see {@link BoundSeries}. */
+  /** @internal Changes whenever series are dropped; see {@link BoundSeries}. */
   get epoch(): number {
     return this.epochCount;
   }
 
-  /** Reports a dropped value (not a finite number, or a negative increment). */
+  /** @internal Reports a dropped value (not a finite number, or a negative increment). */
   invalid(): void {
     this.hooks.onInvalid(this.name);
   }
 
   /**
-   * The series of `labels` when it is a series of its own: found, or created
+   * @internal The series of `labels` when it is a series of its own: found, or created
    * while under the cap. `undefined` past the cap, without counting an
    * overflow: the caller then records through the labels (which counts it).
    */

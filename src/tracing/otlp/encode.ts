@@ -124,8 +124,8 @@ const FRAGMENT_KEY_LENGTH_MAX = 128;
  * `KeyValue` of short string values and small non-negative integers cached:
  * a server span's attributes are a few keys with a few values each (method,
  * scheme, protocol, route, status code), so most of them become one copy of
- * bytes encoded once. Bounded (values per
- * key, keys, key and value length); anything else is encoded as it comes.
+ * bytes encoded once. Bounded (values per key, keys, key and value length);
+ * anything else is encoded as it comes.
  */
 function spanAttributes(
   w: ProtoWriter,
@@ -295,7 +295,7 @@ export class SpanEncoder {
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private slabPos = 0;
   private readonly scopes = new WeakMap<InstrumentationScope, Buffer>();
-  /** Encoded span attributes with short string values (see `spanAttributes`). */
+  /** Encoded span attributes with short string or small integer values (see `spanAttributes`). */
   private readonly fragments = new Map<string, Map<string | number, Buffer>>();
   private resourceBytes: Buffer | undefined;
   private resourceSchemaUrl: string | undefined;
