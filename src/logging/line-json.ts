@@ -1,5 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel';
-import pino from 'pino';
+import type pino from 'pino';
+import { S, type PinoInternals } from './pino-internals.js';
 import { TOP_LEVEL_FIELDS } from './schema.js';
 import { MARKERS } from './scrub.js';
 
@@ -25,27 +26,6 @@ import { MARKERS } from './scrub.js';
  * a key with no prepared text.
  */
 
-const S = pino.symbols;
-
-/** pino's `asJson(obj, msg, num, time)`. */
-type AsJson = (this: PinoInternals, obj: object, msg: unknown, num: number, time: string) => string;
-
-type PinoInternals = pino.Logger & {
-  [S.asJsonSym]: AsJson;
-  [S.lsCacheSym]: Record<number, string>;
-  [S.chindingsSym]: string;
-  [S.serializersSym]: Record<string, ((v: unknown) => unknown) | undefined>;
-  [S.stringifiersSym]: object;
-  [S.stringifySym]: (value: unknown, safe: unknown) => string | undefined;
-  [S.stringifySafeSym]: unknown;
-  [S.formattersSym]: { log?: unknown };
-  [S.nestedKeySym]: string | null;
-  [S.endSym]: string;
-  [S.messageKeySym]: string;
-  [S.errorKeySym]: string;
-};
-
-/** pino's diagnostics channel around `asJson`; with a subscriber, pino's own runs. */
 const asJsonChannel = tracingChannel('pino_asJson');
 
 /** The fields of a line whose object could not be read, as the mixin marks them. */

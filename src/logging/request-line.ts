@@ -1,9 +1,10 @@
 import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
-import pino from 'pino';
+import type pino from 'pino';
 import { getContext } from '../context.js';
 import { isLowerHex } from './context-fields.js';
 import { jsonString } from './line-json.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
+import { S, type PinoInternals } from './pino-internals.js';
 
 /**
  * The request line (`{status, latency_ms}` + a constant message, written once
@@ -30,16 +31,8 @@ export type RequestLineWriter = (
 /** Where `createLogger` leaves the writer on the root logger it returns. */
 export const REQUEST_LINE: unique symbol = Symbol('stacklight.log.requestLine');
 
-const S = pino.symbols;
-
-type PinoInternals = pino.Logger &
+type RootLogger = PinoInternals &
   LoggerState & {
-    [S.lsCacheSym]: Record<number, string>;
-    [S.chindingsSym]: string;
-    [S.timeSym]: () => string;
-    [S.streamSym]: pino.DestinationStream & { [S.needsMetadataGsym]?: boolean };
-    [S.endSym]: string;
-    [S.hooksSym]: { streamWrite?: unknown };
     [REQUEST_LINE]?: RequestLineWriter;
   };
 
@@ -76,7 +69,7 @@ export function installRequestLine(
   scrub: (s: string) => string,
   enabled: boolean,
 ): void {
-  const root = logger as PinoInternals;
+  const root = logger as RootLogger;
   const messages = new Map<string, string>();
   // Fixed when pino builds the logger: its destination and hooks.
   const stream = root[S.streamSym];
@@ -160,6 +153,6 @@ export function installRequestLine(
 export function requestLineOf(logger: pino.Logger): RequestLineWriter | undefined {
   // Own property only: a child logger (other bindings) takes the generic path.
   return Object.prototype.hasOwnProperty.call(logger, REQUEST_LINE)
-    ? (logger as PinoInternals)[REQUEST_LINE]
+    ? (logger as RootLogger)[REQUEST_LINE]
     : undefined;
 }

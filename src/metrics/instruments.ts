@@ -92,8 +92,8 @@ export class GuardedCounter<
    * `undefined` when it would go to the overflow series.
    */
   bind(labels: LabelValues<L>): BoundCounter | undefined {
-    const b = BoundSeries.of(this, labels);
-    return b === undefined ? undefined : new BoundCounter(this, b);
+    const s = this.ownSeries(labels);
+    return s === undefined ? undefined : new BoundCounter(this, s);
   }
 
   /** Current value of one series (0 when it has not been touched). */
@@ -284,8 +284,8 @@ export class GuardedHistogram<
    * `undefined` when it would go to the overflow series.
    */
   bind(labels: LabelValues<L>): BoundHistogram | undefined {
-    const b = BoundSeries.of(this, labels);
-    return b === undefined ? undefined : new BoundHistogram(this, b);
+    const s = this.ownSeries(labels);
+    return s === undefined ? undefined : new BoundHistogram(this, s);
   }
 
   /** @internal Records into a resolved series (bound recorders). */
@@ -360,12 +360,12 @@ export class GuardedHistogram<
   }
 }
 
-/** `inc` of a {@link GuardedCounter} for one label combination. */
-export class BoundCounter {
-  constructor(
-    private readonly metric: GuardedCounter,
-    private readonly bound: BoundSeries<CounterSeries>,
-  ) {}
+/** `inc` of a {@link GuardedCounter} for one label combination (made by `bind`). */
+export class BoundCounter extends BoundSeries<CounterSeries, GuardedCounter> {
+  /** @internal */
+  constructor(metric: GuardedCounter, series: CounterSeries) {
+    super(metric, series);
+  }
 
   /** Adds `value` (default 1); same checks as the instrument's `inc`. */
   inc(value = 1): void {
@@ -373,18 +373,18 @@ export class BoundCounter {
       this.metric.invalid();
       return;
     }
-    const s = this.bound.series();
+    const s = this.series();
     if (s !== undefined) s.value += value;
-    else this.metric.inc(this.bound.labelValues, value);
+    else this.metric.inc(this.labels, value);
   }
 }
 
-/** `observe` of a {@link GuardedHistogram} for one label combination. */
-export class BoundHistogram {
-  constructor(
-    private readonly metric: GuardedHistogram,
-    private readonly bound: BoundSeries<HistogramSeries>,
-  ) {}
+/** `observe` of a {@link GuardedHistogram} for one label combination (made by `bind`). */
+export class BoundHistogram extends BoundSeries<HistogramSeries, GuardedHistogram> {
+  /** @internal */
+  constructor(metric: GuardedHistogram, series: HistogramSeries) {
+    super(metric, series);
+  }
 
   /** Records `value`; same checks and exemplars as the instrument's `observe`. */
   observe(value: number): void {
@@ -392,9 +392,9 @@ export class BoundHistogram {
       this.metric.invalid();
       return;
     }
-    const s = this.bound.series();
+    const s = this.series();
     if (s !== undefined) this.metric.record(s, value);
-    else this.metric.observe(this.bound.labelValues, value);
+    else this.metric.observe(this.labels, value);
   }
 }
 

@@ -203,38 +203,29 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
  * the instrument dropped series since (`reset`, `remove`), so nothing is
  * ever recorded into a series that is no longer exposed.
  *
- * Only made for a combination with a series of its own ({@link BoundSeries.of}
- * returns `undefined` past the cap): a bound series never hides an overflow.
+ * Only made for a combination with a series of its own (the instruments'
+ * `bind` returns `undefined` past the cap): a bound series never hides an
+ * overflow. The instruments' recorders extend it.
  */
-export class BoundSeries<S extends SeriesBase> {
+export abstract class BoundSeries<S extends SeriesBase, M extends GuardedMetric<S>> {
   private current: S;
   private epoch: number;
 
-  private constructor(
-    private readonly metric: GuardedMetric<S>,
-    private readonly labels: SeriesLabels,
+  protected constructor(
+    protected readonly metric: M,
     series: S,
   ) {
     this.current = series;
     this.epoch = metric.epoch;
   }
 
-  /** A bound series for `labels`, or `undefined` when they would overflow. */
-  static of<S extends SeriesBase>(
-    metric: GuardedMetric<S>,
-    labels: Readonly<Record<string, unknown>>,
-  ): BoundSeries<S> | undefined {
-    const s = metric.ownSeries(labels);
-    return s === undefined ? undefined : new BoundSeries(metric, s.labels, s);
-  }
-
   /**
    * The series to record into; `undefined` when it was dropped and its labels
-   * now overflow (record through the labels then, see {@link labelValues}).
+   * now overflow (record through {@link labels} then, which counts it).
    */
-  series(): S | undefined {
+  protected series(): S | undefined {
     if (this.epoch === this.metric.epoch) return this.current;
-    const s = this.metric.ownSeries(this.labels);
+    const s = this.metric.ownSeries(this.current.labels);
     if (s === undefined) return undefined;
     this.current = s;
     this.epoch = this.metric.epoch;
@@ -242,7 +233,7 @@ export class BoundSeries<S extends SeriesBase> {
   }
 
   /** The label values of the combination. */
-  get labelValues(): SeriesLabels {
-    return this.labels;
+  protected get labels(): SeriesLabels {
+    return this.current.labels;
   }
 }

@@ -120,33 +120,37 @@ export class ProtoWriter {
   hrTime(time: readonly [number, number]): void {
     const seconds = time[0];
     const nanos = time[1];
-    if (seconds === this.hrSeconds && nanos >= 0 && nanos < 1e9 && Number.isInteger(nanos)) {
-      // Same second as the last time written (a span's start and end, the
-      // spans of one busy second): its nanoseconds split once, plus these.
-      let lo = this.hrLow + nanos;
-      let hi = this.hrHigh;
+    let lo: number;
+    let hi: number;
+    if (
+      nanos >= 0 &&
+      nanos < 1e9 &&
+      Number.isInteger(nanos) &&
+      (seconds === this.hrSeconds || this.splitSecond(seconds))
+    ) {
+      // The second's split (kept from the last time in the same second: a
+      // span's start and end, the spans of one busy second) plus the nanos.
+      lo = this.hrLow + nanos;
+      hi = this.hrHigh;
       if (lo >= TWO_32) {
         lo -= TWO_32;
         hi += 1;
       }
-      this.ensure(8);
-      this.buf.writeUInt32LE(lo, this.pos);
-      this.buf.writeUInt32LE(hi, this.pos + 4);
-      this.pos += 8;
-      return;
+    } else {
+      [lo, hi] = splitNanos(seconds, nanos);
     }
-    if (Number.isInteger(seconds) && seconds >= 0 && seconds < 2 ** 34) {
-      // Remember this second's split for the next time (nanoseconds 0).
-      const [lo, hi] = splitNanos(seconds, 0);
-      this.hrSeconds = seconds;
-      this.hrLow = lo;
-      this.hrHigh = hi;
-    }
-    const [lo, hi] = splitNanos(seconds, nanos);
     this.ensure(8);
     this.buf.writeUInt32LE(lo >>> 0, this.pos);
     this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
     this.pos += 8;
+  }
+
+  /** Keeps the split of a whole second for {@link hrTime}; false for a second it cannot keep. */
+  private splitSecond(seconds: number): boolean {
+    if (!(Number.isInteger(seconds) && seconds >= 0 && seconds < 2 ** 34)) return false;
+    [this.hrLow, this.hrHigh] = splitNanos(seconds, 0);
+    this.hrSeconds = seconds;
+    return true;
   }
 
   /** Starts a length-delimited field's payload; pass the result to {@link end}. */
