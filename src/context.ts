@@ -30,7 +30,7 @@ export interface TelemetryContext {
  * one promise, 0.92 µs with one store, 1.64 µs with two) — and a Fastify
  * request creates several promises.
  */
-interface Frame {
+export interface Frame {
   readonly otel: Context;
   readonly t: TelemetryContext | undefined;
 }
@@ -59,6 +59,14 @@ let enabledManagers = 0;
  */
 export function sharesTraceContext(): boolean {
   return enabledManagers > 0;
+}
+
+/**
+ * The active frame: the request context and, when {@link sharesTraceContext},
+ * the OpenTelemetry context, in one store read (the request line reads both).
+ */
+export function activeFrame(): Frame | undefined {
+  return store.getStore();
 }
 
 /** The active context, or `undefined` outside a request or job. */

@@ -1,6 +1,6 @@
 import { context, trace, INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import type pino from 'pino';
-import { getContext } from '../context.js';
+import { activeFrame, sharesTraceContext } from '../context.js';
 import { isLowerHex } from './context-fields.js';
 import { jsonString } from './line-json.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
@@ -46,6 +46,34 @@ function stringField(key: string, value: string | undefined, scrub: (s: string) 
   return value === undefined ? '' : ',"' + key + '":' + jsonString(scrub(value));
 }
 
+/** Most values whose field text a {@link FieldCache} keeps. */
+const MAX_CACHED_FIELDS = 256;
+
+/**
+ * The text of one field (`route`, `method`) by value: those come from a
+ * small set (route templates, method labels), so the scrub and the JSON
+ * escaping are done once per value. Only values the scrubber leaves
+ * unchanged are kept, so every redaction is still counted where it happens.
+ */
+class FieldCache {
+  private readonly texts = new Map<string, string>();
+
+  constructor(
+    private readonly key: string,
+    private readonly scrub: (s: string) => string,
+  ) {}
+
+  text(value: string | undefined): string {
+    if (value === undefined) return '';
+    let t = this.texts.get(value);
+    if (t !== undefined) return t;
+    const clean = this.scrub(value);
+    t = ',"' + this.key + '":' + jsonString(clean);
+    if (clean === value && this.texts.size < MAX_CACHED_FIELDS) this.texts.set(value, t);
+    return t;
+  }
+}
+
 /**
  * `String(ms)` for a latency in whole microseconds (`Math.round(s * 1e6) / 1e3`),
  * built from integers: the same text (the shortest round-trip form of a
@@ -71,6 +99,8 @@ export function installRequestLine(
 ): void {
   const root = logger as RootLogger;
   const messages = new Map<string, string>();
+  const routes = new FieldCache('route', scrub);
+  const methods = new FieldCache('method', scrub);
   // Fixed when pino builds the logger: its destination and hooks.
   const stream = root[S.streamSym];
   const usable =
@@ -99,7 +129,9 @@ export function installRequestLine(
 
     // Everything that sends the line to pino is checked before anything is
     // scrubbed, so that a redaction is never counted twice.
-    const c = getContext();
+    // One store read for the request context and, when shared, the trace context.
+    const frame = activeFrame();
+    const c = frame?.t;
     let requestId: string | undefined;
     let userId: string | undefined;
     let route: string | undefined;
@@ -123,7 +155,8 @@ export function installRequestLine(
       if (!stringOrUnset(route) || !stringOrUnset(method)) return false;
     }
     let ids = '';
-    const span = trace.getSpan(context.active());
+    const active = sharesTraceContext() ? frame?.otel : context.active();
+    const span = active === undefined ? undefined : trace.getSpan(active);
     if (span !== undefined) {
       const sc = span.spanContext();
       if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
@@ -135,8 +168,8 @@ export function installRequestLine(
     props +=
       stringField('requestId', requestId, scrub) +
       stringField('userId', userId, scrub) +
-      stringField('route', route, scrub) +
-      stringField('method', method, scrub) +
+      routes.text(route) +
+      methods.text(method) +
       ids;
     let m = messages.get(msg);
     if (m === undefined) {

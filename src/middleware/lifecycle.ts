@@ -26,11 +26,11 @@ import { Readiness } from './readiness.js';
 import {
   HttpRequestContext,
   noteError,
-  RECORD,
   RequestRecord,
+  TAGGED_RECORDS,
   type HttpRecorders,
+  type RecordKeeping,
   type RouteDecision,
-  type TaggedResponse,
 } from './record.js';
 import { createRequestIdGenerator, isValidRequestId } from './request-id.js';
 import { endServerSpan, parentContext, startServerSpan } from './server-span.js';
@@ -44,6 +44,8 @@ export interface LifecycleAdapter {
    * (Express), computed at the end; `undefined` when it matched no route.
    */
   lateRoute?(rec: RequestRecord): string | undefined;
+  /** Where records are kept (default: on the response, {@link TAGGED_RECORDS}). */
+  records?: RecordKeeping;
   /** Builds the context object (Express uses one with a lazy `route`). */
   createContext?(
     req: IncomingMessage,
@@ -80,6 +82,8 @@ export class HttpLifecycle {
   private readonly logger: Logger;
   private readonly requestLine: RequestLineWriter | undefined;
   private readonly adapter: LifecycleAdapter;
+  /** Where this lifecycle keeps its requests' records (see {@link LifecycleAdapter.records}). */
+  readonly records: RecordKeeping;
   private readonly tracing: boolean;
   private readonly nextId = createRequestIdGenerator();
   private readonly decisions = new Map<string, RouteDecision>();
@@ -102,6 +106,7 @@ export class HttpLifecycle {
     this.requestLine = requestLineOf(telemetry.logger);
     this.options = options;
     this.adapter = adapter;
+    this.records = adapter.records ?? TAGGED_RECORDS;
     this.tracing = telemetry.config.tracing.enabled;
     this.onError =
       options.onError ??
@@ -120,13 +125,14 @@ export class HttpLifecycle {
       recovered: (name) => this.logger.info({}, `readiness check "${name}" recovered`),
     });
     const finish = (rec: RequestRecord, aborted: boolean): void => this.finish(rec, aborted);
+    const records = this.records;
     // Created once per lifecycle; Node calls them with the response as `this`.
     this.onFinish = function stacklightResponseFinish(this: ServerResponse): void {
-      const rec = (this as TaggedResponse)[RECORD];
+      const rec = records.get(this);
       if (rec !== undefined && !rec.done) finish(rec, false);
     };
     this.onClose = function stacklightResponseClose(this: ServerResponse): void {
-      const rec = (this as TaggedResponse)[RECORD];
+      const rec = records.get(this);
       if (rec !== undefined && !rec.done) finish(rec, !this.writableFinished);
     };
   }
@@ -185,9 +191,10 @@ export class HttpLifecycle {
   ): RequestRecord {
     const start = performance.now();
     const method = methodLabel(req.method);
-    const headers = req.headers;
     const o = this.options;
-    const incoming = o.trustRequestId ? headers[o.requestIdHeader] : undefined;
+    // Read only when needed: on an Express request every property read is a
+    // cache miss, and Node builds `headers` on first read.
+    const incoming = o.trustRequestId ? req.headers[o.requestIdHeader] : undefined;
     const requestId = isValidRequestId(incoming) ? incoming : this.nextId();
     const route = decision?.template;
     const factory = this.adapter.createContext;
@@ -206,21 +213,22 @@ export class HttpLifecycle {
 
     if (this.tracing) {
       try {
+        const headers = req.headers;
         if (traced) {
-          const started = startServerSpan(this.telemetry.tracer, req, method, decision);
+          const started = startServerSpan(this.telemetry.tracer, req, headers, method, decision);
           rec.span = started.span;
           rec.otel = started.context;
         } else if (headers.traceparent !== undefined) {
           // No span of our own (route excluded from traces): keep the caller's
           // trace context so logs correlate and outgoing calls propagate it.
-          rec.otel = parentContext(req);
+          rec.otel = parentContext(headers);
         }
       } catch (error) {
         this.internalError('http_span', 'starting the server span failed', error);
       }
     }
 
-    (res as TaggedResponse)[RECORD] = rec;
+    this.records.set(res, rec);
     res.on('finish', this.onFinish);
     res.on('close', this.onClose);
     this.link(rec);
@@ -292,6 +300,7 @@ export class HttpLifecycle {
     if (rec.done) return;
     rec.done = true;
     this.unlink(rec);
+    this.records.release(rec.res);
     try {
       rec.seconds = (performance.now() - rec.start) / 1000;
       if (!aborted) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -42,8 +42,7 @@ function unmatchedSpanName(method: string): string {
  * top of the root context (never the ambient one, which could belong to
  * whatever ran before on this socket). No header, no parsing.
  */
-export function parentContext(req: IncomingMessage): Context {
-  const headers = req.headers;
+export function parentContext(headers: IncomingHttpHeaders): Context {
   return headers.traceparent === undefined && headers.baggage === undefined
     ? ROOT_CONTEXT
     : extractContext(headers, 'http', ROOT_CONTEXT);
@@ -59,10 +58,11 @@ export function parentContext(req: IncomingMessage): Context {
 export function startServerSpan(
   tracer: Tracer,
   req: IncomingMessage,
+  headers: IncomingHttpHeaders,
   method: string,
   decision: RouteDecision | undefined,
 ): { span: Span; context: Context } {
-  const parent = parentContext(req);
+  const parent = parentContext(headers);
   const light = (tracer as WithLightTracer)[LIGHT_TRACER];
   // A span the sampler surely drops: its ids only, no attributes built.
   const dropped = light?.dropped(parent);

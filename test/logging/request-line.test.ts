@@ -5,9 +5,16 @@
  * aside): fields, order, escaping, scrubbing, trace ids. And they check that
  * whatever could make the generic path differ sends the line through it.
  */
-import { context, trace, TraceFlags, type Span } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
-import { runWithContexts, type TelemetryContext } from '../../src/context.js';
+import { context, trace, TraceFlags, type ContextManager, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  runWithContext,
+  runWithContexts,
+  sharesTraceContext,
+  StacklightContextManager,
+  type TelemetryContext,
+} from '../../src/context.js';
 import { isLowerHex } from '../../src/logging/context-fields.js';
 import { millisText, requestLineOf } from '../../src/logging/request-line.js';
 import { testLogger, type TestLogger } from './fixtures.js';
@@ -33,8 +40,10 @@ function both(
   const writer = requestLineOf(t.logger)!;
   const otel = span === undefined ? context.active() : trace.setSpan(context.active(), span);
   const run = (fn: () => void): void => {
+    // As the HTTP lifecycle enters a request (HttpLifecycle.enter).
     if (ctx === undefined) context.with(otel, fn);
-    else runWithContexts(otel, ctx, fn);
+    else if (sharesTraceContext()) runWithContexts(otel, ctx, fn);
+    else context.with(otel, () => runWithContext(ctx, fn));
   };
   t.capture.clear();
   let took = false;
@@ -80,24 +89,56 @@ describe('request line written directly', () => {
     ['a 4xx', { requestId: 'r-4', method: 'DELETE', route: 'unmatched' }, SPAN, 404],
   ];
 
-  for (const [name, ctx, span, status] of cases) {
-    it(`writes exactly what pino writes: ${name}`, () => {
-      const t = testLogger();
-      const r = both(
-        t,
-        ctx,
-        span,
-        status >= 500 ? 'error' : 'info',
-        status,
-        12.345,
-        'request completed',
-      );
-      expect(r.took).toBe(true);
-      expect(r.direct).toBe(r.pino);
-      expect(r.direct).not.toContain('jane.doe@example.com');
-      expect(r.direct).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+  // The trace context comes from stacklight's store when its context manager
+  // is registered, else from whichever manager another SDK registered.
+  const managers: [string, () => ContextManager, boolean][] = [
+    ['stacklight context manager', () => new StacklightContextManager(), true],
+    ["another SDK's context manager", () => new AsyncLocalStorageContextManager(), false],
+  ];
+  for (const [managerName, makeManager, shared] of managers) {
+    describe(`with ${managerName}`, () => {
+      beforeAll(() => {
+        context.setGlobalContextManager(makeManager().enable());
+      });
+      afterAll(() => {
+        context.disable();
+      });
+
+      for (const [name, ctx, span, status] of cases) {
+        it(`writes exactly what pino writes: ${name}`, () => {
+          expect(sharesTraceContext()).toBe(shared);
+          const t = testLogger();
+          const r = both(
+            t,
+            ctx,
+            span,
+            status >= 500 ? 'error' : 'info',
+            status,
+            12.345,
+            'request completed',
+          );
+          expect(r.took).toBe(true);
+          expect(r.direct).toBe(r.pino);
+          expect(r.direct).not.toContain('jane.doe@example.com');
+          expect(r.direct).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+          if (span !== undefined)
+            expect(r.direct).toContain(`"traceId":"${span.spanContext().traceId}"`);
+        });
+      }
     });
   }
+
+  it('scrubs a route or method on every line, not only the first (each redaction counted)', () => {
+    const t = testLogger();
+    const writer = requestLineOf(t.logger)!;
+    const ctx = { requestId: 'r', method: 'GET', route: '/to/jane.doe@example.com' };
+    for (let i = 0; i < 3; i++) {
+      expect(runWithContexts(context.active(), ctx, () => writer('info', 200, 1, 'm'))).toBe(true);
+    }
+    const lines = t.capture.lines() as Array<Record<string, unknown>>;
+    expect(lines.map((l) => l.route)).toEqual(Array(3).fill('/to/[EMAIL]'));
+    expect(t.redactions).toEqual(['email', 'email', 'email']);
+  });
 
   it('writes nothing for a level the logger does not write, as pino', () => {
     const t = testLogger({ level: 'warn' });

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import express5 from 'express';
@@ -10,6 +10,7 @@ import {
   type HttpTelemetryOptions,
 } from '../../src/express.js';
 import { getContext } from '../../src/index.js';
+import { recordOf } from '../../src/middleware/record.js';
 import {
   deferred,
   exposition,
@@ -240,6 +241,38 @@ describe.each(majors)('%s middleware', (major, express) => {
       await send(port, '/once');
       expect(h.count('/once', 'GET', 200)).toBe(1);
       expect(h.requestLines()).toHaveLength(1);
+    });
+
+    it('records a request once when an app and its sub-app each register the middleware', async () => {
+      h = setupTelemetry();
+      const app = express();
+      const sub = express();
+      app.use(stacklightMiddleware(h.telemetry));
+      sub.use(stacklightMiddleware(h.telemetry));
+      sub.get('/items/:id', (_req, res) => void res.send('ok'));
+      app.use('/sub', sub);
+      const port = await listen(app);
+      await send(port, '/sub/items/1');
+      expect(h.count('/sub/items/:id', 'GET', 200)).toBe(1);
+      expect(h.requestLines()).toHaveLength(1);
+    });
+
+    it('holds on to a request only until it is recorded', async () => {
+      h = setupTelemetry();
+      const app = express();
+      app.use(stacklightMiddleware(h.telemetry));
+      let response: ServerResponse | undefined;
+      let during = false;
+      app.get('/r', (_req, res) => {
+        response = res;
+        during = recordOf(res) !== undefined;
+        res.send('ok');
+      });
+      const port = await listen(app);
+      await send(port, '/r');
+      await waitFor(() => h.requestLines().length === 1);
+      expect(during).toBe(true);
+      expect(recordOf(response)).toBeUndefined();
     });
   });
 

@@ -321,6 +321,29 @@ describe('ProtoWriter', () => {
     expect([...w.take()]).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('writes an id as its bytes when every character is hex, else as zeroes', () => {
+    const cases = [
+      '0123456789abcdef',
+      'ABCDEF0123456789',
+      '0'.repeat(14) + 'zz',
+      '0'.repeat(14) + '0z',
+      '0000000g00000000',
+      ' 123456789abcdef',
+      '0123456789abcde ',
+      '\u00e9'.repeat(16),
+      '0123456789abcdef0',
+      '',
+    ];
+    for (const hex of cases) {
+      const w = new ProtoWriter(1);
+      w.hexId(hex, 8);
+      const expected = /^[0-9a-fA-F]{16}$/.test(hex)
+        ? [...Buffer.from(hex, 'hex')]
+        : Array<number>(8).fill(0);
+      expect([hex, [...w.take()]]).toEqual([hex, [8, ...expected]]);
+    }
+  });
+
   it('encodes negative integers as ten-byte two’s complement varints', () => {
     const w = new ProtoWriter(1);
     w.int64(-1);

@@ -6,7 +6,13 @@ import { statusOfError } from '../conventions.js';
 import { pathOf, serveEndpoint, writeDraining, writeJson } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { checkTelemetry, resolveHttpOptions } from '../options.js';
-import { noteError, recordOf, type RequestRecord, type RouteDecision } from '../record.js';
+import {
+  KEYED_RECORDS,
+  noteError,
+  recordOf,
+  type RequestRecord,
+  type RouteDecision,
+} from '../record.js';
 import type { HttpTelemetryOptions } from '../types.js';
 import {
   expressRouteTemplate,
@@ -74,7 +80,7 @@ class ExpressRequestContext implements TelemetryContext {
   get route(): string | undefined {
     if (this.#route !== undefined) return this.#route;
     try {
-      return expressRouteTemplate(this.#req, this.#req.app);
+      return expressRouteTemplate(this.#req);
     } catch {
       return undefined;
     }
@@ -130,7 +136,12 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
 ): ExpressMiddleware {
   const t = checkTelemetry(telemetry);
   const opts = resolveHttpOptions(options as HttpTelemetryOptions<never>);
-  const lifecycle = new HttpLifecycle(t, opts, { name: 'express', lateRoute, createContext });
+  const lifecycle = new HttpLifecycle(t, opts, {
+    name: 'express',
+    lateRoute,
+    createContext,
+    records: KEYED_RECORDS,
+  });
   const metricsHandler = t.metricsHandler;
 
   const endpoints = new Map<string, RouteDecision>();
@@ -147,7 +158,7 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
     next: NextFunctionLike,
   ): void {
     // Registered twice (an app and its sub-app): the first one records.
-    if (recordOf(res) !== undefined) {
+    if (KEYED_RECORDS.get(res) !== undefined) {
       next();
       return;
     }

@@ -291,17 +291,18 @@ function dropSegments(path: string, n: number): string {
 
 /**
  * The route template of the request, or `undefined` when no route matched.
- * `app` is the application the request is in (`req.app`). Never throws.
+ * Reads `req.app` (the application the request is in) only the first time
+ * a route is seen: every property read on an Express request is a cache
+ * miss (see `KEYED_RECORDS`). Never throws.
  */
 export function expressRouteTemplate(
-  req: ExpressRequestLike,
-  app: ExpressAppLike | undefined,
+  req: ExpressRequestLike & { app?: ExpressAppLike },
 ): string | undefined {
   const route = req.route;
   if (route === null || typeof route !== 'object') return undefined;
   let info = infos.get(route);
   if (info === undefined) {
-    info = analyse(app, route as { path?: unknown });
+    info = analyse(req.app, route as { path?: unknown });
     infos.set(route, info);
   }
   if (info.constant !== undefined) return info.constant;

@@ -12,7 +12,7 @@ import type { Telemetry } from '../../init.js';
 import { HEALTH_BODY } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { checkTelemetry, resolveHttpOptions, type ResolvedHttpOptions } from '../options.js';
-import { recordOf, type RouteDecision } from '../record.js';
+import type { RouteDecision } from '../record.js';
 import type { HttpTelemetryOptions, StacklightRouteConfig } from '../types.js';
 // The `fastify` module augmentation (request.telemetry, config.stacklight) lives in src/fastify.ts.
 
@@ -165,7 +165,7 @@ function stacklightFastify(
       error: Error,
       next: () => void,
     ) {
-      const rec = recordOf(reply.raw);
+      const rec = lifecycle.records.get(reply.raw);
       if (rec !== undefined) lifecycle.recordError(rec, error);
       next();
     },
@@ -179,7 +179,7 @@ function stacklightFastify(
         reply: FastifyReply,
         next: HookHandlerDoneFunction,
       ) {
-        const rec = recordOf(reply.raw);
+        const rec = lifecycle.records.get(reply.raw);
         if (rec !== undefined) lifecycle.resolveUserId(rec);
         next();
       },
