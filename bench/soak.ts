@@ -6,6 +6,8 @@
  * Not part of `npm run bench` (it runs 10 minutes by default).
  *
  *   node --import tsx bench/soak.ts [--minutes 10] [--framework fastify|express]
+ *
+ * Writes bench/results/soak.json (Fastify) or soak-express.json.
  */
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -75,7 +77,12 @@ console.log(
   `heap after warm-up ${samples[0]!.heapMb.toFixed(1)} MB, at the end ${samples[samples.length - 1]!.heapMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`,
 );
 writeFileSync(
-  fileURLToPath(new URL('./results/soak.json', import.meta.url)),
+  fileURLToPath(
+    new URL(
+      FRAMEWORK === 'fastify' ? './results/soak.json' : `./results/soak-${FRAMEWORK}.json`,
+      import.meta.url,
+    ),
+  ),
   JSON.stringify(
     { node: process.version, date: new Date().toISOString(), framework: FRAMEWORK, samples },
     null,

@@ -331,6 +331,10 @@ describe('ProtoWriter', () => {
       ' 123456789abcdef',
       '0123456789abcde ',
       '\u00e9'.repeat(16),
+      // Two-byte characters whose low byte is a hex digit (Node's own hex
+      // decoder reads them as '0' and 'a').
+      '\u0130'.repeat(16),
+      '0123456789abcde\u0161',
       '0123456789abcdef0',
       '',
     ];

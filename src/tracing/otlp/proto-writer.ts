@@ -11,6 +11,11 @@ export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
 export const WIRE_FIXED32 = 5;
 
+/** Nibble value of an ASCII hex digit, 255 for anything else. */
+const HEX = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+
 const TWO_32 = 0x1_0000_0000;
 
 /**
@@ -239,14 +244,17 @@ export class ProtoWriter {
   hexId(hex: string, size: number): void {
     this.ensure(size + 1);
     const b = this.buf;
-    const p = this.pos;
-    b[p] = size;
-    // Node's hex decoder (one call, in C++) is ~2x the loop over
-    // `charCodeAt` of the sliced strings ids are; it stops at the first
-    // pair that is not hex, so a short count means an invalid id.
-    const ok = hex.length === size * 2 && b.write(hex, p + 1, size, 'hex') === size;
-    if (!ok) b.fill(0, p + 1, p + 1 + size);
-    this.pos = p + 1 + size;
+    let p = this.pos;
+    b[p++] = size;
+    let ok = hex.length === size * 2;
+    for (let i = 0; ok && i < size; i++) {
+      const hi = HEX[hex.charCodeAt(2 * i)] ?? 255;
+      const lo = HEX[hex.charCodeAt(2 * i + 1)] ?? 255;
+      if ((hi | lo) > 15) ok = false;
+      else b[p + i] = (hi << 4) | lo;
+    }
+    if (!ok) b.fill(0, p, p + size);
+    this.pos = p + size;
   }
 
   /** Raw bytes, already encoded. */
