@@ -128,12 +128,13 @@ export const TAGGED_RECORDS: RecordKeeping = {
 const keyed = new WeakMap<object, RequestRecord>();
 
 /**
- * Beside the response, in a WeakMap. For Express: its router gives every
- * request and response a hidden class of their own (from `res.locals` on,
- * V8 no longer shares them), so a property added to a response builds a new
- * hidden class and copies its descriptors on every request, and a missing
- * one is looked up through all six prototypes at a cache miss. A WeakMap entry
- * costs neither: ~25 000 fewer instructions per request with Express 5
+ * Beside the response, in a WeakMap. For Express on Node 20 and 22: V8 11.3
+ * and 12.4 give an object a hidden class of its own for any property added
+ * after `Object.setPrototypeOf`, which Express calls on every `req` and `res`
+ * (Node 24's V8 shares them). A property added to such a response builds a
+ * new hidden class and copies its descriptors on every request, and a missing
+ * one is looked up through all six prototypes at a cache miss. A WeakMap
+ * entry costs neither: ~25 000 fewer instructions per request with Express 5
  * (callgrind, metrics only; see docs/performance.md).
  */
 export const KEYED_RECORDS: RecordKeeping = {
