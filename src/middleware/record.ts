@@ -151,8 +151,18 @@ export const KEYED_RECORDS: RecordKeeping = {
   },
 };
 
-/** The record of a raw response, if the middleware started one (either keeping). */
+/**
+ * The record of a raw response, if any middleware started one, kept either
+ * way: an Express app mounted inside Fastify sees responses the Fastify
+ * plugin tagged. The tag is an own property: checked as one, so that a
+ * response without it is not looked up through its prototypes.
+ */
 export function recordOf(res: unknown): RequestRecord | undefined {
   if (res === null || typeof res !== 'object') return undefined;
-  return keyed.get(res) ?? (res as TaggedResponse)[RECORD];
+  return (
+    keyed.get(res) ??
+    (Object.prototype.hasOwnProperty.call(res, RECORD)
+      ? (res as TaggedResponse)[RECORD]
+      : undefined)
+  );
 }

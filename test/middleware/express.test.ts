@@ -9,6 +9,8 @@ import {
   stacklightMiddleware,
   type HttpTelemetryOptions,
 } from '../../src/express.js';
+import Fastify from 'fastify';
+import { stacklightPlugin } from '../../src/fastify.js';
 import { getContext } from '../../src/index.js';
 import { recordOf } from '../../src/middleware/record.js';
 import {
@@ -255,6 +257,32 @@ describe.each(majors)('%s middleware', (major, express) => {
       await send(port, '/sub/items/1');
       expect(h.count('/sub/items/:id', 'GET', 200)).toBe(1);
       expect(h.requestLines()).toHaveLength(1);
+    });
+
+    it('records a request once when the app is mounted in Fastify with the stacklight plugin', async () => {
+      h = setupTelemetry();
+      const inner = express();
+      inner.use(stacklightMiddleware(h.telemetry));
+      inner.get('/legacy/:id', (_req, res) => void res.send('ok'));
+      const outer = Fastify();
+      await outer.register(stacklightPlugin, { telemetry: h.telemetry });
+      // What @fastify/express and @fastify/middie do: the raw request and
+      // response go through the Express app.
+      outer.get('/legacy/:id', (request, reply) => {
+        reply.hijack();
+        inner(request.raw, reply.raw);
+      });
+      await outer.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const port = (outer.server.address() as { port: number }).port;
+        expect((await send(port, '/legacy/7')).status).toBe(200);
+        await waitFor(() => h.requestLines().length >= 1);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(h.requestLines()).toHaveLength(1);
+        expect(h.count('/legacy/:id', 'GET', 200)).toBe(1);
+      } finally {
+        await outer.close();
+      }
     });
 
     it('holds on to a request only until it is recorded', async () => {

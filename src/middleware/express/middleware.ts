@@ -157,8 +157,9 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
     res: ServerResponse,
     next: NextFunctionLike,
   ): void {
-    // Registered twice (an app and its sub-app): the first one records.
-    if (KEYED_RECORDS.get(res) !== undefined) {
+    // Registered twice (an app and its sub-app), or mounted in a Fastify app
+    // with the stacklight plugin: the first one records.
+    if (recordOf(res) !== undefined) {
       next();
       return;
     }
