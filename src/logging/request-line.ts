@@ -41,9 +41,14 @@ function stringOrUnset(value: unknown): value is string | undefined {
   return value === undefined || typeof value === 'string';
 }
 
+/** `,"key":"value"` for a string already scrubbed. */
+function fieldText(key: string, clean: string): string {
+  return ',"' + key + '":' + jsonString(clean);
+}
+
 /** `,"key":"value"` for a context field, '' when unset. */
 function stringField(key: string, value: string | undefined, scrub: (s: string) => string): string {
-  return value === undefined ? '' : ',"' + key + '":' + jsonString(scrub(value));
+  return value === undefined ? '' : fieldText(key, scrub(value));
 }
 
 /** Most values whose field text a {@link FieldCache} keeps. */
@@ -68,7 +73,7 @@ class FieldCache {
     let t = this.texts.get(value);
     if (t !== undefined) return t;
     const clean = this.scrub(value);
-    t = ',"' + this.key + '":' + jsonString(clean);
+    t = fieldText(this.key, clean);
     if (clean === value && this.texts.size < MAX_CACHED_FIELDS) this.texts.set(value, t);
     return t;
   }
