@@ -35,7 +35,7 @@ export interface LoggingOptions {
   /**
    * Where lines go: any writable stream (tests pass a capture stream) or a
    * pino destination (`pino.destination('/var/log/app.log')`).
-   * @default process stdout, written asynchronously in batches: when 8 KiB
+   * @default process stdout, written asynchronously in batches: when 64 KiB
    *   are pending, or 100 ms after the first line of a quiet period; at most
    *   8 MiB held, beyond it lines are dropped and counted (see
    *   docs/logging.md, "Destinations")

@@ -7,7 +7,7 @@
  * Logs go to /dev/null, each stack through its own default kind of
  * destination: pino's default (an asynchronous sonic-boom, one write per
  * line) for the peer stack, stacklight's default (asynchronous, batched:
- * 8 KiB or 100 ms) for stacklight; both pay for serialization and the
+ * 64 KiB or 100 ms) for stacklight; both pay for serialization and the
  * write calls. The peer stack's spans go to a batch processor with an
  * exporter that discards them; stacklight's go over OTLP/HTTP to a local
  * receiver that accepts and discards (a stricter setting for stacklight).
