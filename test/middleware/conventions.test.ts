@@ -10,6 +10,7 @@ import { reverseExpress4Mount } from '../../src/middleware/express/express4-path
 import { pathTemplate } from '../../src/middleware/express/route-template.js';
 import { resolveHttpOptions } from '../../src/middleware/options.js';
 import { createRequestIdGenerator, isValidRequestId } from '../../src/middleware/request-id.js';
+import { createScrubber } from '../../src/logging/scrub.js';
 
 describe('request ids', () => {
   it('accepts 1–128 characters of A-Za-z0-9._:-', () => {
@@ -49,6 +50,23 @@ describe('request ids', () => {
     expect(new Set(ids).size).toBe(10_000);
     expect(ids.every(isValidRequestId)).toBe(true);
     expect(createRequestIdGenerator()()).not.toBe(createRequestIdGenerator()());
+  });
+
+  it('never draws a prefix the log scrubber would take for a JWT', () => {
+    const redactions: string[] = [];
+    const scrub = createScrubber({
+      isSecretKey: () => false,
+      maxStringLength: 8192,
+      onRedaction: (kind) => redactions.push(kind),
+    });
+    // base64url('{"x…') starts with `eyJ4`, as a JWT header does.
+    const draws = [Buffer.from('{"x123456', 'latin1'), Buffer.from('stacklite', 'latin1')];
+    const next = createRequestIdGenerator(() => draws.shift()!);
+    expect(draws).toHaveLength(0);
+    const ids = Array.from({ length: 100 }, next);
+    expect(ids[0]).toBe('c3RhY2tsaXRl-1');
+    expect(ids.map(scrub)).toEqual(ids);
+    expect(redactions).toEqual([]);
   });
 });
 
