@@ -113,9 +113,13 @@ export class BatchedFdWriter {
     registerExitHandler();
   }
 
-  /** Size of a fresh buffer: room for a batch plus what arrives while one is in flight. */
+  /**
+   * Size of a fresh buffer: room for a batch plus as much again arriving
+   * while one is in flight (a burst beyond it grows the buffer). With the
+   * stdout defaults, two buffers of 128 KiB.
+   */
   private capacity(): number {
-    return Math.min(Math.max(this.flushBytes * 4, 16 * 1024), this.maxBufferedBytes);
+    return Math.min(Math.max(this.flushBytes * 2, 16 * 1024), this.maxBufferedBytes);
   }
 
   /** Bytes not written yet (in flight included). */
