@@ -1,9 +1,9 @@
 /**
- * Instructions per request by function, from an output directory of
- * bench/http/functions.sh; with two directories, the difference (second
+ * Instructions per request by function, from the directory that
+ * `OUT=dir bash bench/http/instructions.sh …` leaves; with two directories, the difference (second
  * minus first), largest first.
  *
- *   node --import tsx bench/http/functions.ts <outdir> [other-outdir] [--top 40]
+ *   node --import tsx bench/http/functions.ts <dir> [other-dir] [--top 40]
  *
  * Native functions keep callgrind's names; code V8 generated (JavaScript,
  * builtins, regular expressions) is named from the `--perf-basic-prof` map.
