@@ -288,6 +288,18 @@ describe('fastify plugin: request id and context', () => {
     expect(typeof line!['latency_ms']).toBe('number');
   });
 
+  it('never logs an incoming request id that is a token: the line says [JWT]', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl';
+    const f = await build();
+    const res = await f.inject({ url: '/users/7', headers: { 'x-request-id': jwt } });
+    // The caller's own value goes back to the caller only.
+    expect(res.headers['x-request-id']).toBe(jwt);
+    expect(h.requestLines()[0]!['requestId']).toBe('[JWT]');
+    expect(h.logs.lines().some((l) => JSON.stringify(l).includes('eyJhbGci'))).toBe(false);
+    expect(h.spans().some((sp) => JSON.stringify(sp.attributes).includes('eyJhbGci'))).toBe(false);
+    expect(await h.telemetry.metricsText()).not.toContain('eyJhbGci');
+  });
+
   it.each([
     ['CRLF', 'abc\r\nx-injected: 1'],
     ['10 KB', 'a'.repeat(10 * 1024)],
