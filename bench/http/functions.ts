@@ -1,7 +1,7 @@
 /**
  * Instructions per request by function, from the directory that
- * `OUT=dir bash bench/http/instructions.sh …` leaves; with two directories, the difference (second
- * minus first), largest first.
+ * `OUT=dir bash bench/http/instructions.sh …` leaves; with two directories,
+ * the difference (second minus first), largest first.
  *
  *   node --import tsx bench/http/functions.ts <dir> [other-dir] [--top 40]
  *
@@ -88,7 +88,7 @@ const shorten = (name: string): string =>
     .slice(0, 140);
 
 const [a, b] = dirs.map(perFunction);
-if (a === undefined) throw new Error('usage: functions.ts <outdir> [other-outdir]');
+if (a === undefined) throw new Error('usage: functions.ts <dir> [other-dir] [--top N]');
 const rows =
   b === undefined
     ? [...a]

@@ -296,8 +296,12 @@ describe('fastify plugin: request id and context', () => {
     expect(res.headers['x-request-id']).toBe(jwt);
     expect(h.requestLines()[0]!['requestId']).toBe('[JWT]');
     expect(h.logs.lines().some((l) => JSON.stringify(l).includes('eyJhbGci'))).toBe(false);
-    expect(h.spans().some((sp) => JSON.stringify(sp.attributes).includes('eyJhbGci'))).toBe(false);
-    expect(await h.telemetry.metricsText()).not.toContain('eyJhbGci');
+    const spans = h.spans();
+    expect(spans.map((sp) => sp.attributes['http.route'])).toContain('/users/:id');
+    expect(spans.some((sp) => JSON.stringify(sp.attributes).includes('eyJhbGci'))).toBe(false);
+    const metrics = await h.telemetry.metricsText();
+    expect(metrics).toContain('route="/users/:id"');
+    expect(metrics).not.toContain('eyJhbGci');
   });
 
   it.each([
