@@ -392,8 +392,11 @@ function serviceRow(s: Service, whole: boolean): ServiceRow {
     up: whole
       ? !crashed.some((c) => c.startsWith(`${s.name} `))
       : s.exited === undefined && (now?.t ?? 0) > Date.now() - 5000,
-    ratePerS:
-      dt > 0 && hNow && then ? (hNow.count - histogram(then.samples, base).count) / dt : undefined,
+    ratePerS: whole
+      ? all / Math.max((Date.now() - trafficStart) / 1000, 1)
+      : dt > 0 && hNow && then
+        ? (hNow.count - histogram(then.samples, base).count) / dt
+        : undefined,
     p95Ms: p95 === undefined ? undefined : p95 * scale,
     total: all,
     errors,
@@ -453,6 +456,7 @@ function summary(final: boolean): Summary {
     : `stacklight demo · ${clock(elapsed)}${opts.duration ? ` of ${clock(opts.duration)}` : ''} · Ctrl-C to stop`;
   return {
     header: [title, `logs      ${logDir}`, ...notes],
+    window: final ? 'p95 (run)' : 'p95 (5 s)',
     services: services.map((s) => serviceRow(s, final)),
     details: [
       ['users', `${opts.users} · ${actions.join(' · ') || 'starting'}`],

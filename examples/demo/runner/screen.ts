@@ -23,6 +23,8 @@ export interface SloRow {
 
 export interface Summary {
   header: string[];
+  /** Heading of the p95 column: the last seconds while running, the whole run at the end. */
+  window: string;
   services: ServiceRow[];
   details: [label: string, text: string][];
   slos: SloRow[];
@@ -46,7 +48,7 @@ export const fmtMs = (ms: number | undefined): string =>
       ? `${(ms / 1000).toFixed(0)} s`
       : ms >= 1000
         ? `${(ms / 1000).toFixed(2)} s`
-        : `${ms.toFixed(0)} ms`;
+        : `${ms.toFixed(ms >= 10 ? 0 : 1)} ms`;
 const pct = (part: number, whole: number) =>
   whole === 0 ? '—' : `${((100 * part) / whole).toFixed(1)} %`;
 
@@ -56,7 +58,7 @@ export function renderSummary(s: Summary, color: boolean): string[] {
   const lines = [...s.header, ''];
   lines.push(
     c.bold(
-      `${'service'.padEnd(10)} ${'rate'.padStart(12)} ${'p95 (5 s)'.padStart(10)} ${'total'.padStart(7)} ${'errors'.padStart(8)}`,
+      `${'service'.padEnd(10)} ${'rate'.padStart(12)} ${s.window.padStart(10)} ${'total'.padStart(7)} ${'errors'.padStart(8)}`,
     ),
   );
   for (const r of s.services) {
