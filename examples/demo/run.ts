@@ -259,7 +259,7 @@ if (tty)
   process.stdout.write(
     `stacklight demo: starting ${services.map((s) => s.name).join(', ')}… (logs in ${logDir})\n`,
   );
-else process.stdout.write(`stacklight demo: logs in ${logDir}\n${notes.join('\n')}\n`);
+else process.stdout.write(`stacklight demo: logs in ${logDir}\n`);
 try {
   for (const s of services) start(s);
   await Promise.all(services.map((s) => waitUp(s)));
@@ -293,12 +293,16 @@ if (opts.prometheus) {
   }
 }
 
+if (!tty) process.stdout.write(`${notes.join('\n')}\n`);
+
 // --------------------------------------------------------------- traffic
 const webStats = {
   actions: {} as Record<string, { ok: number; failed: number }>,
   reflectMs: [] as number[],
   bubbles: [] as { traceId: string; ms: number }[],
 };
+let webReady!: () => void;
+const webStarted = new Promise<void>((resolve) => (webReady = resolve));
 start(web, true);
 web.child!.on(
   'message',
@@ -308,12 +312,20 @@ web.child!.on(
     reflectMs: number[];
     bubbles: typeof webStats.bubbles;
   }) => {
+    if (m.type === 'web-ready') webReady();
     if (m.type !== 'web-stats') return;
     webStats.actions = m.actions;
     webStats.reflectMs.push(...m.reflectMs);
     webStats.bubbles.push(...m.bubbles);
   },
 );
+// The clock starts when the users do (loading a process can take seconds on a busy machine).
+const webDeadline = setTimeout(() => {
+  process.stderr.write(`stacklight demo: web did not start; see ${join(logDir, 'web.log')}\n`);
+  process.exit(1);
+}, 90_000);
+await webStarted;
+clearTimeout(webDeadline);
 const trafficStart = Date.now();
 if (opts.killRedisAfter !== undefined && ownRedis) {
   const redis = ownRedis;
@@ -326,39 +338,46 @@ if (opts.killRedisAfter !== undefined && ownRedis) {
 
 // --------------------------------------------------------------- the summary
 let promStatus: string[] = [];
+/** What Prometheus said last: target health by service, alert states by name. */
+const promState = {
+  targets: [] as { service: string; health: string }[],
+  alerts: [] as { name: string; state: string }[],
+};
 async function pollPrometheus(): Promise<void> {
   if (!prometheus) return;
+  const get = async <T>(path: string) =>
+    (
+      (await (
+        await fetch(`${prometheus!.url}${path}`, { signal: AbortSignal.timeout(2000) })
+      ).json()) as { data: T }
+    ).data;
   try {
-    const targets = (await (await fetch(`${prometheus.url}/api/v1/targets`)).json()) as {
-      data: { activeTargets: { labels: { job: string }; health: string }[] };
-    };
-    const active = targets.data.activeTargets;
-    const up = active.filter((t) => t.health === 'up');
+    const { activeTargets } = await get<{
+      activeTargets: { labels: { job: string }; health: string }[];
+    }>('/api/v1/targets');
+    promState.targets = activeTargets.map((t) => ({ service: t.labels.job, health: t.health }));
+    const listed = (health: string) =>
+      promState.targets.filter((t) => t.health === health).map((t) => t.service);
+    const up = listed('up');
+    const down = listed('down');
+    const unknown = listed('unknown');
     const lines = [
-      `prometheus       ${prometheus.url} · targets ${up.length}/${active.length} up${
-        up.length < active.length
-          ? ` (down: ${active
-              .filter((t) => t.health !== 'up')
-              .map((t) => t.labels.job)
-              .join(', ')})`
-          : ''
-      }`,
+      `prometheus       ${prometheus.url} · targets ${up.length}/${activeTargets.length} up` +
+        (down.length > 0 ? ` · down: ${down.join(', ')}` : '') +
+        (unknown.length > 0 ? ` · not scraped yet: ${unknown.join(', ')}` : ''),
     ];
-    if (prometheus.ruleFiles.length === 0)
+    if (prometheus.ruleFiles.length === 0) {
       lines.push('alerts           no rule files loaded (--rules <dir>)');
-    else {
-      const alerts = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as {
-        data: { alerts: { labels: { alertname: string }; state: string }[] };
-      };
-      const by = (state: string) => [
-        ...new Set(
-          alerts.data.alerts.filter((a) => a.state === state).map((a) => a.labels.alertname),
-        ),
+    } else {
+      const { alerts } = await get<{ alerts: { labels: { alertname: string }; state: string }[] }>(
+        '/api/v1/alerts',
+      );
+      promState.alerts = alerts.map((a) => ({ name: a.labels.alertname, state: a.state }));
+      const named = (state: string) => [
+        ...new Set(promState.alerts.filter((a) => a.state === state).map((a) => a.name)),
       ];
-      const firing = by('firing');
-      const pending = by('pending');
       lines.push(
-        `alerts           firing: ${firing.join(', ') || 'none'} · pending: ${pending.join(', ') || 'none'}`,
+        `alerts           firing: ${named('firing').join(', ') || 'none'} · pending: ${named('pending').join(', ') || 'none'} (${prometheus.ruleFiles.length} rule files)`,
       );
     }
     promStatus = lines;
@@ -608,6 +627,7 @@ if (opts.json !== undefined) {
         reflect: { bubbles: webStats.reflectMs.length },
         redis: redisUrl ?? null,
         outbox: postgres ? 'postgres' : 'memory',
+        prometheus: prometheus ? { url: prometheus.url, ...promState } : null,
         logs: logDir,
       },
       null,

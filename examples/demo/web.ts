@@ -130,3 +130,4 @@ telemetry.onShutdown('drain', 'users', () => {
 
 const users = Number(process.env.DEMO_USERS ?? 6);
 for (let i = 1; i <= users; i++) void user(`u_${i}`);
+process.send?.({ type: 'web-ready' });

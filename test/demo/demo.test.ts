@@ -11,7 +11,7 @@
  *   says so), and still does all of the above.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,11 +24,16 @@ interface DemoJson {
     spans: { service: string; name: string; startMs: number; durationMs: number }[];
   } | null;
   redis: string | null;
+  prometheus: {
+    targets: { service: string; health: string }[];
+    alerts: { name: string; state: string }[];
+  } | null;
 }
 
 async function runDemo(
   env: Record<string, string>,
   seconds: number,
+  extraArgs: string[] = [],
 ): Promise<{ code: number | null; out: string; json: DemoJson }> {
   const dir = mkdtempSync(join(tmpdir(), 'stacklight-demo-test-'));
   const jsonFile = join(dir, 'summary.json');
@@ -42,6 +47,7 @@ async function runDemo(
       jsonFile,
       '--logs',
       join(dir, 'logs'),
+      ...extraArgs,
     ],
     {
       cwd: ROOT,
@@ -92,8 +98,29 @@ function expectEndToEndTrace(json: DemoJson, minServices: number): Set<string> {
 }
 
 describe('npm run demo', { timeout: 180_000 }, () => {
-  it('with the local Redis, every service serves traffic and one trace crosses the stacks', async () => {
-    const { out, json } = await runDemo({ REDIS_URL: 'redis://127.0.0.1:6379' }, 15);
+  it('with the local Redis, every service serves traffic, one trace crosses the stacks, and Prometheus scrapes them all', async () => {
+    // Rules as --rules loads them: the `job` label of the job metrics must survive the scrape.
+    const rules = mkdtempSync(join(tmpdir(), 'stacklight-demo-rules-'));
+    writeFileSync(
+      join(rules, 'demo-test.yml'),
+      [
+        'groups:',
+        '  - name: demo-test',
+        '    rules:',
+        '      - alert: EdgeServesTraffic',
+        '        expr: sum(http_requests_total{service="edge"}) > 0',
+        '      - alert: ImportRunsLabelled',
+        '        expr: sum(job_duration_ms_count{job="import"}) > 0',
+        '      - alert: NeverFires',
+        '        expr: vector(0) > 1',
+        '',
+      ].join('\n'),
+    );
+    const { out, json } = await runDemo({ REDIS_URL: 'redis://127.0.0.1:6379' }, 15, [
+      '--prometheus',
+      '--rules',
+      rules,
+    ]);
     expectEveryServiceServed(json, ['edge', 'core', 'workers', 'ai-coach']);
     const services = expectEndToEndTrace(json, 4);
     expect(services).toContain('workers');
@@ -101,6 +128,21 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     expect(json.redis).toBe('redis://127.0.0.1:6379');
     expect(out).toContain('SLOs (whole run, from /metrics)');
     expect(out).toMatch(/login p95 ≤ 250 ms .*(holds|BROKEN)/);
+
+    expect(json.prometheus, 'prometheus did not start (apt-get install prometheus)').not.toBeNull();
+    expect(json.prometheus!.targets).toEqual(
+      expect.arrayContaining(
+        ['edge', 'core', 'workers', 'ai-coach'].map((service) => ({ service, health: 'up' })),
+      ),
+    );
+    expect(json.prometheus!.alerts).toEqual(
+      expect.arrayContaining([
+        { name: 'EdgeServesTraffic', state: 'firing' },
+        { name: 'ImportRunsLabelled', state: 'firing' },
+      ]),
+    );
+    expect(json.prometheus!.alerts.map((a) => a.name)).not.toContain('NeverFires');
+    expect(out).toMatch(/alerts +firing: EdgeServesTraffic, ImportRunsLabelled · pending: none/);
   });
 
   it('with nothing on REDIS_URL, it starts a redis-server of its own (or runs without workers, and says so)', async () => {
