@@ -27,16 +27,19 @@ import { createCoach, queueSettings, QUEUES, type Trade } from './shared.js';
 const telemetry = init({ service: 'core', shutdown: { handleSignals: true } });
 const { logger } = telemetry;
 
-const store = await openOutboxStore(
-  process.env.DATABASE_URL,
-  `stacklight_demo_${process.env.DEMO_RUN ?? process.pid}`,
-);
+const schema = `stacklight_demo_${process.env.DEMO_RUN ?? process.pid}`;
+const store = await openOutboxStore(process.env.DATABASE_URL, schema);
 logger.info(`outbox in ${store.kind}`);
 telemetry.onShutdown('close', 'outbox', () => store.close());
 
 // Producers: one instrumented queue per job kind.
 const settings = queueSettings();
-const queue = (name: string) => instrumentQueue(telemetry, new Queue(name, settings));
+// A producer fails fast when Redis is down (a 5xx now, not a request hanging until its caller gives up).
+const producer = settings && {
+  ...settings,
+  connection: { ...settings.connection, enableOfflineQueue: false },
+};
+const queue = (name: string) => instrumentQueue(telemetry, new Queue(name, producer));
 const queues = settings && {
   import: queue(QUEUES.import),
   score: queue(QUEUES.score),
@@ -57,8 +60,7 @@ if (queues) {
 const retries = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 200 },
-  removeOnComplete: 100,
-  removeOnFail: 100,
+  removeOnComplete: 500,
 };
 
 const app = express();
