@@ -12,6 +12,7 @@ export default defineConfig({
     express: 'src/express.ts',
     bullmq: 'src/bullmq.ts',
     'eslint-plugin': 'src/eslint-plugin.ts',
+    testing: 'src/testing.ts',
     cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
