@@ -11,6 +11,8 @@ export default defineConfig({
     fastify: 'src/fastify.ts',
     express: 'src/express.ts',
     bullmq: 'src/bullmq.ts',
+    'eslint-plugin': 'src/eslint-plugin.ts',
+    testing: 'src/testing.ts',
     cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],

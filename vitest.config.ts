@@ -20,6 +20,14 @@ export default defineConfig({
         find: /^stacklight\/bullmq$/,
         replacement: fileURLToPath(new URL('./src/bullmq.ts', import.meta.url)),
       },
+      {
+        find: /^stacklight\/eslint-plugin$/,
+        replacement: fileURLToPath(new URL('./src/eslint-plugin.ts', import.meta.url)),
+      },
+      {
+        find: /^stacklight\/testing$/,
+        replacement: fileURLToPath(new URL('./src/testing.ts', import.meta.url)),
+      },
     ],
   },
   test: {

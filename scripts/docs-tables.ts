@@ -42,7 +42,7 @@ function metricRows(defs: readonly MetricDefinition[]): string {
   const rows = defs.map((d) => {
     const labels = ['service', ...d.labelNames].map(code).join(', ');
     const buckets = d.buckets ? d.buckets.join(', ') : '—';
-    return `| ${code(d.name)} | ${d.type} | ${labels} | ${d.unit} | ${buckets} | ${d.help} |`;
+    return `| ${code(d.name)} | ${d.type} | ${labels} | ${d.unit ?? ''} | ${buckets} | ${d.help} |`;
   });
   return [
     '| name | type | labels | unit | buckets | help |',

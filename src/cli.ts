@@ -7,9 +7,11 @@
 import { allMetricDefinitions } from './metrics/catalog.js';
 import { SDK_VERSION } from './version.js';
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
+    case 'check-metrics':
+      return (await import('./cli/check-metrics.js')).run(argv.slice(1));
     case '--version':
     case '-v':
     case 'version':
@@ -28,6 +30,7 @@ function main(argv: readonly string[]): number {
         'usage: stacklight <command>\n\n' +
           'commands:\n' +
           '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
+          '  check-metrics <url|file|->  check a /metrics exposition: naming, catalog, service label, cardinality\n' +
           '  version     print the stacklight version\n',
       );
       return 0;
@@ -37,4 +40,6 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -38,9 +38,17 @@ export class ConfigError extends StacklightError {
 
 /** A metric definition or registration is invalid (duplicate name, bad labels). */
 export class MetricError extends StacklightError {
-  constructor(message: string) {
+  /**
+   * Ids of the naming/definition rules the definition breaks (`counter-total`,
+   * `reserved-label`, … see docs/lint/index.md); empty for other problems
+   * (a duplicate name).
+   */
+  readonly rules: readonly string[];
+
+  constructor(message: string, rules: readonly string[] = []) {
     super('STACKLIGHT_METRIC', message);
     this.name = 'MetricError';
+    this.rules = rules;
   }
 }
 

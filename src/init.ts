@@ -133,6 +133,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
     defaultMetrics: config.metrics.defaultMetrics,
     serviceVersion: config.version,
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
+    // Called only once instruments are used, after warnOnce below exists.
+    onLabelError: (metric, message) => warnOnce(`metric-labels:${metric}`, message),
   });
   const { self } = room;
   const internalError = (component: string): void => self.internalErrorsTotal.inc({ component });

@@ -28,21 +28,14 @@ export interface MetricDefinition {
   readonly boundedLabels?: readonly string[];
   /** Histogram bucket upper bounds, ascending, in the metric's unit. */
   readonly buckets?: readonly number[];
-  /** Unit of the value, for docs. */
-  readonly unit:
-    | 'seconds'
-    | 'milliseconds'
-    | 'requests'
-    | 'jobs'
-    | 'events'
-    | 'connections'
-    | 'series'
-    | 'info'
-    | 'errors'
-    | 'spans'
-    | 'lines';
-  /** Which stacks emit it (spec's S1–S5), for docs. */
-  readonly stacks: readonly string[];
+  /**
+   * Unit of the value, for docs (`'seconds'`, `'bytes'`, `'requests'`, …).
+   * Free text: the name's suffix is what the rules check (a histogram's
+   * name ends in a base unit, see `rules.ts`).
+   */
+  readonly unit?: string;
+  /** Which stacks emit it (spec's S1–S5), for docs. Optional for a service's own metrics. */
+  readonly stacks?: readonly string[];
   /** SLO thresholds the buckets are guaranteed to contain. */
   readonly sloThresholds?: readonly number[];
 }

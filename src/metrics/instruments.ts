@@ -84,7 +84,8 @@ export class GuardedCounter<
       this.invalid();
       return;
     }
-    this.seriesFor(labels).value += v;
+    const s = this.seriesFor(labels);
+    if (s !== undefined) s.value += v;
   }
 
   /**
@@ -155,6 +156,7 @@ export class GuardedGauge<
       return;
     }
     const s = this.seriesFor(labels);
+    if (s === undefined) return;
     if (op === 'set') s.value = v;
     else s.value += sign * v;
   }
@@ -276,7 +278,8 @@ export class GuardedHistogram<
       this.invalid();
       return;
     }
-    this.record(this.seriesFor(labels), value);
+    const s = this.seriesFor(labels);
+    if (s !== undefined) this.record(s, value);
   }
 
   /**

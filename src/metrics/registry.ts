@@ -8,6 +8,7 @@ import {
   GuardedHistogram,
   type ExemplarSource,
 } from './instruments.js';
+import { checkMetricDefinition, formatViolations } from './rules.js';
 import type { GuardHooks } from './series.js';
 
 /** The instrument type of one catalog entry, with its label names as types. */
@@ -34,6 +35,12 @@ export interface MetricsSetup {
   defaultMetrics: boolean;
   serviceVersion: string;
   exemplarSource?: ExemplarSource;
+  /**
+   * Told (with a message naming labels, never values) when an observation is
+   * dropped because its label object does not fit the metric's labels; it is
+   * also counted in `stacklight_internal_errors_total{component="metric_labels"}`.
+   */
+  onLabelError?: (metric: string, message: string) => void;
 }
 
 /** What `createMetrics` builds. */
@@ -80,7 +87,11 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
 
   // Self-metrics have small fixed label sets; they report into themselves
   // through no-op hooks so that a fault can never recurse.
-  const quiet: GuardHooks = { onOverflow: () => undefined, onInvalid: () => undefined };
+  const quiet: GuardHooks = {
+    onOverflow: () => undefined,
+    onInvalid: () => undefined,
+    onLabelError: () => undefined,
+  };
   const self = {} as Record<string, GuardedCounter | GuardedGauge | GuardedHistogram>;
   for (const [key, def] of Object.entries(SELF_METRIC_CATALOG)) {
     self[key] = instrument(def, cap, quiet, undefined);
@@ -90,9 +101,28 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
   const hooks: GuardHooks = {
     onOverflow: (metric) => selfMetrics.seriesOverflowTotal.inc({ metric }),
     onInvalid: (metric) => selfMetrics.invalidObservationsTotal.inc({ metric }),
+    onLabelError: (metric, problem) => {
+      selfMetrics.internalErrorsTotal.inc({ component: 'metric_labels' });
+      setup.onLabelError?.(
+        metric,
+        `metric "${metric}" was given labels that do not fit its definition: ${problem}; ` +
+          'the observation was dropped (counted in stacklight_internal_errors_total{component="metric_labels"})',
+      );
+    },
   };
 
+  // `service` is reserved by the rules themselves; the other default labels
+  // (`env`, `region` when enabled) are reserved for this registry.
+  const reserved = Object.keys(setup.defaultLabels).filter((l) => l !== 'service');
   const define = <D extends MetricDefinition>(def: D): InstrumentOf<D> => {
+    const problems = checkMetricDefinition(def ?? {}, reserved);
+    if (problems.length > 0) {
+      const label = typeof def?.name === 'string' ? ` "${def.name}"` : '';
+      throw new MetricError(
+        `invalid metric definition${label}: ${formatViolations(problems)}`,
+        problems.map((p) => p.rule),
+      );
+    }
     const m = instrument(def, cap, hooks, setup.exemplarSource);
     register(registry, m);
     return m as InstrumentOf<D>;

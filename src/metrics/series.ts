@@ -19,6 +19,12 @@ export interface GuardHooks {
   onOverflow(metric: string): void;
   /** A value that is not a finite number (or a negative counter increment) was dropped. */
   onInvalid(metric: string): void;
+  /**
+   * An observation was dropped because its label object lacks a declared
+   * label or has one the metric does not declare (JavaScript callers; the
+   * types catch it in TypeScript). `problem` names labels, never values.
+   */
+  onLabelError(metric: string, problem: string): void;
 }
 
 /** The label object of one series, values already normalised to strings. */
@@ -118,30 +124,72 @@ export abstract class GuardedMetric<S extends SeriesBase> {
    * @internal The series of `labels` when it is a series of its own: found, or created
    * while under the cap. `undefined` past the cap, without counting an
    * overflow: the caller then records through the labels (which counts it).
+   * Also `undefined` when the label object does not fit the declared labels:
+   * recording through them then reports and drops the observation.
    */
   ownSeries(labels: Readonly<Record<string, unknown>>): S | undefined {
     const key = this.keyOf(labels);
+    if (key === undefined) return undefined;
     if (this.series.has(key) || this.series.size < this.cap) return this.seriesForKey(key, labels);
     return undefined;
   }
 
-  /** The series for a label object, created (or overflowed) on first use. */
-  protected seriesFor(labels: Readonly<Record<string, unknown>> | undefined): S {
+  /**
+   * The series for a label object, created (or overflowed) on first use;
+   * `undefined` (reported through `onLabelError`) when the object lacks a
+   * declared label or has an unknown one: such an observation is dropped,
+   * never recorded under empty label values.
+   */
+  protected seriesFor(labels: Readonly<Record<string, unknown>> | undefined): S | undefined {
     const src = labels ?? EMPTY;
     const key = this.keyOf(src);
+    if (key === undefined) {
+      this.hooks.onLabelError(this.name, this.labelProblem(src));
+      return undefined;
+    }
     const found = this.series.get(key);
     if (found !== undefined) return found;
     return this.seriesForKey(key, src);
   }
 
-  /** The series key of a label object: its values in declared order, joined. */
-  private keyOf(src: Readonly<Record<string, unknown>>): string {
+  /**
+   * The series key of a label object: its values in declared order, joined;
+   * `undefined` when a declared label is missing (undefined or null) or the
+   * object has keys beyond the declared ones. The key count is one `for…in`
+   * over a small literal (cheap next to building the key); the bound
+   * recorders of the HTTP middleware skip this path altogether.
+   */
+  private keyOf(src: Readonly<Record<string, unknown>>): string | undefined {
     const names = this.labelNames;
     const n = names.length;
+    let count = 0;
+    for (const _ in src) count++;
+    if (count !== n) return undefined;
     if (n === 0) return '';
-    let key = labelValue(src[names[0]!]);
-    for (let i = 1; i < n; i++) key += SEP + labelValue(src[names[i]!]);
+    const first = src[names[0]!];
+    if (first === undefined || first === null) return undefined;
+    let key = labelValue(first);
+    for (let i = 1; i < n; i++) {
+      const raw = src[names[i]!];
+      if (raw === undefined || raw === null) return undefined;
+      key += SEP + labelValue(raw);
+    }
     return key;
+  }
+
+  /** What is wrong with a label object, by label name only (values may hold anything). */
+  private labelProblem(src: Readonly<Record<string, unknown>>): string {
+    const declared = new Set(this.labelNames);
+    const missing = this.labelNames.filter((l) => src[l] === undefined || src[l] === null);
+    const unknown: string[] = [];
+    for (const k in src)
+      if (!declared.has(k)) unknown.push(k.length > 40 ? `${k.slice(0, 40)}…` : k);
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
+    if (unknown.length > 0) parts.push(`unknown ${unknown.slice(0, 10).join(', ')}`);
+    const takes =
+      this.labelNames.length === 0 ? 'no labels' : `labels ${this.labelNames.join(', ')}`;
+    return `${parts.join('; ')} (it takes ${takes})`;
   }
 
   private seriesForKey(key: string, src: Readonly<Record<string, unknown>> | undefined): S {
@@ -179,7 +227,8 @@ export abstract class GuardedMetric<S extends SeriesBase> {
 
   /** Removes one series, e.g. a queue that no longer exists. */
   remove(labels: Readonly<Record<string, unknown>>): void {
-    if (this.series.delete(this.keyOf(labels))) this.epochCount++;
+    const key = this.keyOf(labels);
+    if (key !== undefined && this.series.delete(key)) this.epochCount++;
   }
 
   /** Drops every series. */
