@@ -138,3 +138,33 @@ export type {
   WsDropReason,
   WsTrackingOptions,
 } from './events/index.js';
+
+// SLOs: definitions, rule generation, SLI recorders
+export {
+  BURN_RATES,
+  BURN_WINDOWS,
+  checkSloAgainstCatalog,
+  createDigestRecorder,
+  DEFAULT_DOCS_BASE,
+  defineSlo,
+  generateRules,
+  RUNBOOKS,
+  runbookUrl,
+  specSlos,
+} from './slo/index.js';
+export type {
+  DigestOutcome,
+  DigestRecorder,
+  DigestRecorderOptions,
+  GeneratedFile,
+  GenerateOptions,
+  LatencySli,
+  Matchers,
+  RatioSli,
+  Sli,
+  SloDefinition,
+  SloObjective,
+  SpecNames,
+} from './slo/index.js';
+export { markJobCache } from './jobs/cache-state.js';
+export type { JobCacheState } from './jobs/cache-state.js';

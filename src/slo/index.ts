@@ -1,0 +1,14 @@
+/**
+ * Internal barrel of the SLO room: definitions, generators, probes. The
+ * public entry `src/index.ts` picks what `stacklight` exports from here.
+ */
+export { defineSlo } from './define.js';
+export { createDigestRecorder } from './digest.js';
+export type { DigestOutcome, DigestRecorder, DigestRecorderOptions } from './digest.js';
+export { checkSloAgainstCatalog, DEFAULT_DOCS_BASE, generateRules, runbookUrl } from './rules.js';
+export type { GeneratedFile, GenerateOptions } from './rules.js';
+export { BURN_RATES, BURN_WINDOWS } from './slo-rules.js';
+export { RUNBOOKS } from './spec-alerts.js';
+export { specSlos } from './spec.js';
+export type { SpecNames } from './spec.js';
+export type { LatencySli, Matchers, RatioSli, Sli, SloDefinition, SloObjective } from './types.js';
