@@ -7,7 +7,7 @@
 import { allMetricDefinitions } from './metrics/catalog.js';
 import { SDK_VERSION } from './version.js';
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case '--version':
@@ -20,6 +20,8 @@ function main(argv: readonly string[]): number {
         process.stdout.write(`${m.name}\t${m.type}\t${m.labelNames.join(',')}\t${m.help}\n`);
       }
       return 0;
+    case 'rules':
+      return (await import('./cli/rules.js')).run(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -28,6 +30,7 @@ function main(argv: readonly string[]): number {
         'usage: stacklight <command>\n\n' +
           'commands:\n' +
           '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
+          '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
           '  version     print the stacklight version\n',
       );
       return 0;
@@ -37,4 +40,6 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -4,7 +4,7 @@ import { sloAlertGroup, sloRecordingGroup } from './slo-rules.js';
 import { productAlertGroups, sliRecordingGroup } from './spec-alerts.js';
 import { resolveSpecNames, specSlos, type SpecNames } from './spec.js';
 import type { SloDefinition } from './types.js';
-import { toYaml } from './yaml.js';
+import { toYaml, type YamlMap } from './yaml.js';
 
 /** Where the generated runbook links point when no docs base is given. */
 export const DEFAULT_DOCS_BASE = 'https://stacklight.example/docs';
@@ -115,6 +115,16 @@ export function checkSloAgainstCatalog(
  *   writeFileSync(join('rules', f.path), f.content);
  */
 export function generateRules(options: GenerateOptions = {}): GeneratedFile[] {
+  return ruleFiles(options).map((f) => ({
+    path: f.path,
+    content: toYaml({ groups: f.groups }, HEADER),
+  }));
+}
+
+/** The rule files as data (groups of rules), before serialisation. */
+export function ruleFiles(
+  options: GenerateOptions = {},
+): { readonly path: string; readonly groups: YamlMap[] }[] {
   const names = resolveSpecNames(options);
   const docsBase = options.docsBase ?? DEFAULT_DOCS_BASE;
   if (typeof docsBase !== 'string' || !/^https?:\/\/[^\s]+$/.test(docsBase))
@@ -126,26 +136,16 @@ export function generateRules(options: GenerateOptions = {}): GeneratedFile[] {
     seen.add(slo.name);
     checkSloAgainstCatalog(slo, options.metrics);
   }
-  const files: GeneratedFile[] = [
-    { path: 'sli.rules.yml', content: toYaml({ groups: [sliRecordingGroup(names)] }, HEADER) },
-  ];
+  const files = [{ path: 'sli.rules.yml', groups: [sliRecordingGroup(names)] }];
   for (const slo of slos)
     files.push({
       path: `slo-${slo.name}.rules.yml`,
-      content: toYaml(
-        {
-          groups: [sloRecordingGroup(slo), sloAlertGroup(slo, runbookUrl(docsBase, slo.runbook))],
-        },
-        HEADER,
-      ),
+      groups: [sloRecordingGroup(slo), sloAlertGroup(slo, runbookUrl(docsBase, slo.runbook))],
     });
   if (options.skipProductAlerts !== true)
     files.push({
       path: 'product-alerts.rules.yml',
-      content: toYaml(
-        { groups: productAlertGroups(names, (slug) => runbookUrl(docsBase, slug)) },
-        HEADER,
-      ),
+      groups: productAlertGroups(names, (slug) => runbookUrl(docsBase, slug)),
     });
   return files;
 }

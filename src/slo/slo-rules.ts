@@ -129,7 +129,7 @@ export function sloAlertGroup(slo: SloDefinition, runbookUrl: string): YamlMap {
         labels: { severity: 'ticket', slo: slo.name, objective: o.name },
         annotations: {
           summary: `${slo.title}: error budget of "${o.description}" exhausted`,
-          description: `{{ $value | humanizePercentage }} of events missed the objective over ${slo.window} (budget ${num(budget * 100)} %).`,
+          description: `More than ${num(budget * 100)} % of events missed the objective over ${slo.window}: the error budget is spent.`,
           ...common,
         },
       });
@@ -162,7 +162,7 @@ export function sloAlertGroup(slo: SloDefinition, runbookUrl: string): YamlMap {
         labels: { severity: 'page', slo: slo.name, objective: o.name },
         annotations: {
           summary: `${slo.title}: error budget of "${o.description}" burning fast`,
-          description: `{{ $value | humanizePercentage }} of events over the objective; at this rate the ${slo.window} budget (${num(budget * 100)} %) goes in days.`,
+          description: `Errors at ${num(6)}× to ${num(14.4)}× the rate the ${slo.window} budget (${num(budget * 100)} % of events) allows: at this rate it is gone in days.`,
           ...common,
         },
       });
@@ -175,7 +175,7 @@ export function sloAlertGroup(slo: SloDefinition, runbookUrl: string): YamlMap {
         labels: { severity: 'ticket', slo: slo.name, objective: o.name },
         annotations: {
           summary: `${slo.title}: error budget of "${o.description}" burning`,
-          description: `{{ $value | humanizePercentage }} of events over the objective for 3 days: the ${slo.window} budget (${num(budget * 100)} %) will not last.`,
+          description: `Errors above the rate the ${slo.window} budget (${num(budget * 100)} % of events) allows, for 3 days: the budget will not last the window.`,
           ...common,
         },
       });

@@ -108,7 +108,7 @@ export function productAlertGroups(
           annotations: {
             summary: 'Coach reflect p95 > 3s on {{ $labels.channel }}',
             description:
-              'p95 delivery lag of reflections over {{ $labels.channel }} is {{ $value | humanize }} ms.',
+              'The p95 delivery lag of coach reflections over {{ $labels.channel }} is above 3 s.',
             runbook_url: runbook(RUNBOOKS.reflect),
             dashboard: 'stacklight-user-journey / Reflect delivery p50 / p95',
           },
@@ -121,7 +121,7 @@ export function productAlertGroups(
           for: '15m',
           labels: { severity: 'page' },
           annotations: {
-            summary: 'Import backlog growing ({{ $value }} more waiting jobs than 15 minutes ago)',
+            summary: 'Import backlog growing: more than 50 more waiting jobs than 15 minutes ago',
             description:
               'Jobs waiting in {{ $labels.queue }} keep growing: workers do not keep up.',
             runbook_url: runbook(RUNBOOKS.import),
@@ -139,7 +139,7 @@ export function productAlertGroups(
           labels: { severity: 'page' },
           annotations: {
             summary: 'AI service errors > 5%',
-            description: '{{ $value | humanizePercentage }} of AI Coach calls fail.',
+            description: 'More than 5 % of AI Coach calls fail (timeouts included).',
             runbook_url: runbook(RUNBOOKS.ai),
             dashboard: 'stacklight-ai-coach / Error rate & timeouts',
           },
@@ -190,7 +190,7 @@ export function productAlertGroups(
           for: '5m',
           labels: { severity: 'ticket' },
           annotations: {
-            summary: 'Redis evicts keys ({{ $value }} in 10m)',
+            summary: 'Redis evicts keys ({{ $labels.instance }})',
             runbook_url: runbook(RUNBOOKS.redis),
             dashboard: 'stacklight-infra / Redis evictions',
           },
@@ -205,7 +205,7 @@ export function productAlertGroups(
           for: '10m',
           labels: { severity: 'ticket' },
           annotations: {
-            summary: 'WebSocket drop rate {{ $value | humanizePercentage }}',
+            summary: 'More than 5 % of WebSocket connections drop',
             runbook_url: runbook(RUNBOOKS.fanout),
             dashboard: 'stacklight-user-journey / WS active connections & drop rate',
           },
