@@ -22,6 +22,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'rules':
       return (await import('./cli/rules.js')).run(argv.slice(1));
+    case 'dashboards':
+      return (await import('./cli/dashboards.js')).run(argv.slice(1));
+    case 'scrape-config':
+      return (await import('./cli/scrape-config.js')).run(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -31,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
           'commands:\n' +
           '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
           '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
+          '  dashboards  write the Grafana dashboards as JSON\n' +
+          '  scrape-config  print the Prometheus scrape configuration (honor_labels)\n' +
           '  version     print the stacklight version\n',
       );
       return 0;

@@ -147,9 +147,11 @@ export {
   createDigestRecorder,
   DEFAULT_DOCS_BASE,
   defineSlo,
+  generateDashboards,
   generateRules,
   RUNBOOKS,
   runbookUrl,
+  scrapeConfig,
   specSlos,
 } from './slo/index.js';
 export type {
@@ -161,6 +163,7 @@ export type {
   LatencySli,
   Matchers,
   RatioSli,
+  ScrapeConfigOptions,
   Sli,
   SloDefinition,
   SloObjective,
