@@ -26,6 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./cli/dashboards.js')).run(argv.slice(1));
     case 'scrape-config':
       return (await import('./cli/scrape-config.js')).run(argv.slice(1));
+    case 'probe':
+      return (await import('./cli/probe.js')).run(argv.slice(1));
+    case 'slo':
+      return (await import('./cli/slo.js')).run(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -37,6 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
           '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
           '  dashboards  write the Grafana dashboards as JSON\n' +
           '  scrape-config  print the Prometheus scrape configuration (honor_labels)\n' +
+          '  probe       run synthetic probes (probe_success, probe_duration_seconds)\n' +
+          '  slo status  SLIs and error budgets from Prometheus; non-zero when one is spent\n' +
           '  version     print the stacklight version\n',
       );
       return 0;

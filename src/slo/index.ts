@@ -11,7 +11,17 @@ export { checkSloAgainstCatalog, DEFAULT_DOCS_BASE, generateRules, runbookUrl } 
 export type { GeneratedFile, GenerateOptions } from './rules.js';
 export { BURN_RATES, BURN_WINDOWS } from './slo-rules.js';
 export { RUNBOOKS } from './spec-alerts.js';
+export { createProbeRunner, SYNTHETIC_BAGGAGE } from './probes.js';
+export type {
+  ProbeContext,
+  ProbeDefinition,
+  ProbeResult,
+  ProbeRunner,
+  ProbeRunnerOptions,
+} from './probes.js';
 export { scrapeConfig } from './scrape-config.js';
+export { formatSloStatus, queryPrometheus, sloStatus } from './status.js';
+export type { SloStatusReport, SloStatusRow } from './status.js';
 export type { ScrapeConfigOptions } from './scrape-config.js';
 export { specSlos } from './spec.js';
 export type { SpecNames } from './spec.js';
