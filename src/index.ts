@@ -180,5 +180,3 @@ export type {
   SloStatusRow,
   SpecNames,
 } from './slo/index.js';
-export { markJobCache } from './jobs/cache-state.js';
-export type { JobCacheState } from './jobs/cache-state.js';
