@@ -284,5 +284,5 @@ describe('generated rules on a real Prometheus', () => {
     expect(report.failingProbes).toContain('ai');
     expect(report.pass).toBe(false);
     expect(text).toMatch(/^login +availability +99\.90% /m);
-  });
+  }, 45_000);
 });
