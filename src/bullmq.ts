@@ -30,6 +30,7 @@ export {
   instrumentQueue,
   instrumentWorker,
   JOB_ATTRIBUTES,
+  markJobCache,
   monitorQueueDepth,
   processSpanName,
   QUEUE_DEPTH_COMPONENT,
@@ -38,6 +39,7 @@ export {
 } from './jobs/index.js';
 export type {
   FlowProducerLike,
+  JobCacheState,
   JobLabel,
   JobLike,
   ProcessorOptions,

@@ -22,6 +22,16 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${m.name}\t${m.type}\t${m.labelNames.join(',')}\t${m.help}\n`);
       }
       return 0;
+    case 'rules':
+      return (await import('./cli/rules.js')).run(argv.slice(1));
+    case 'dashboards':
+      return (await import('./cli/dashboards.js')).run(argv.slice(1));
+    case 'scrape-config':
+      return (await import('./cli/scrape-config.js')).run(argv.slice(1));
+    case 'probe':
+      return (await import('./cli/probe.js')).run(argv.slice(1));
+    case 'slo':
+      return (await import('./cli/slo.js')).run(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -31,6 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
           'commands:\n' +
           '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
           '  check-metrics <url|file|->  check a /metrics exposition: naming, catalog, service label, cardinality\n' +
+          '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
+          '  dashboards  write the Grafana dashboards as JSON\n' +
+          '  scrape-config  print the Prometheus scrape configuration (honor_labels)\n' +
+          '  probe       run synthetic probes (probe_success, probe_duration_seconds)\n' +
+          '  slo status  SLIs and error budgets from Prometheus; non-zero when one is spent\n' +
           '  version     print the stacklight version\n',
       );
       return 0;

@@ -3,6 +3,7 @@ import { getContext, runWithContext } from '../context.js';
 import { ConfigError } from '../errors.js';
 import { SPAN_NAMES } from '../tracing/span-names.js';
 import { withSpan } from '../tracing/with-span.js';
+import { OTHER_EVENT_TYPE } from './outbox.js';
 import {
   internalError,
   originLink,
@@ -22,6 +23,14 @@ export const SSE_SEND_SPAN_NAME = SPAN_NAMES.sseSend.name;
 export interface EventDeliveryOptions {
   /** `ws` (Edge → browser) or `sse` (Core → Edge, `/internal/events/subscribe`). */
   channel: DeliveryChannel;
+  /**
+   * The event types this service delivers. When given, any other type is
+   * recorded as `other` in the `type` label of `event_delivery_lag_ms`, which
+   * keeps the label bounded even if a type is built from data by mistake.
+   * An envelope without a type is always `other`.
+   * @default undefined (every type is its own label value, under the series cap)
+   */
+  types?: readonly string[];
   /**
    * The clock of the send time, in ms since the epoch. Lag across hosts is
    * only as good as their clock sync (NTP): a negative lag is recorded as 0.
@@ -44,7 +53,7 @@ export interface EventDelivery {
   /**
    * Runs `send()` (the `socket.send(...)` / `reply.raw.write(...)`) inside a
    * `WS send` (or `SSE send`) PRODUCER span linked to the span that wrote the
-   * event, then records `event_delivery_lag_ms{channel}` = send time −
+   * event, then records `event_delivery_lag_ms{channel,type}` = send time −
    * `outboxTs`. A promise from `send` is awaited before the lag is taken; a
    * failing `send` records no lag, is recorded on the span and is rethrown
    * as is. Returns what `send` returns.
@@ -84,15 +93,29 @@ export function createEventDelivery(
       'a function returning ms since the epoch',
     );
   }
+  if (
+    options.types !== undefined &&
+    (!Array.isArray(options.types) ||
+      !options.types.every((t) => typeof t === 'string' && t !== ''))
+  ) {
+    throw new ConfigError(
+      'eventDelivery.types',
+      options.types,
+      'an array of non-empty event type names',
+    );
+  }
+  const known = options.types === undefined ? undefined : new Set(options.types);
+  const typeLabel = (type: string | undefined): string =>
+    type === undefined || (known !== undefined && !known.has(type)) ? OTHER_EVENT_TYPE : type;
   const now = options.now ?? Date.now;
   const spanName = channel === 'ws' ? SPAN_NAMES.wsSend.name : SSE_SEND_SPAN_NAME;
   const lag = telemetry.metrics.eventDeliveryLagMs;
 
-  const recordLag = (span: Span, written: number | undefined): void => {
+  const recordLag = (span: Span, written: number | undefined, type: string): void => {
     if (written === undefined) return;
     try {
       const ms = Math.max(0, now() - written);
-      lag.observe({ channel }, ms);
+      lag.observe({ channel, type }, ms);
       span.setAttribute('event.delivery_lag_ms', ms);
     } catch (error) {
       internalError(telemetry);
@@ -107,12 +130,14 @@ export function createEventDelivery(
       const attributes: Attributes = { 'event.channel': channel };
       let written: number | undefined;
       let eventId: string | undefined;
+      let type = OTHER_EVENT_TYPE;
       try {
         links = originLink(envelope);
         written = timestampMs(deliverOptions?.outboxTs ?? envelope?.outboxTs);
-        const type = stringField(envelope?.type);
+        const given = stringField(envelope?.type);
+        type = typeLabel(given);
         eventId = stringField(envelope?.id);
-        if (type !== undefined) attributes['event.type'] = type;
+        if (given !== undefined) attributes['event.type'] = given;
         if (eventId !== undefined) attributes['event.id'] = eventId;
         if (deliverOptions?.attributes !== undefined)
           Object.assign(attributes, deliverOptions.attributes);
@@ -129,11 +154,11 @@ export function createEventDelivery(
             eventId === undefined ? send() : runWithContext({ ...getContext(), eventId }, send);
           if (isThenable(result)) {
             return result.then((value) => {
-              recordLag(span, written);
+              recordLag(span, written, type);
               return value;
             }) as R;
           }
-          recordLag(span, written);
+          recordLag(span, written, type);
           return result;
         },
         { tracer: telemetry.tracer, kind: SpanKind.PRODUCER, links },

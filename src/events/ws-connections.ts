@@ -100,8 +100,10 @@ const CLOSED = 3;
 const tracked = new WeakMap<object, TrackedWebSocket>();
 
 /**
- * Counts one socket in `ws_active_connections` until its first `close`
- * event, and counts an abnormal close in `ws_dropped_connections_total{reason}`.
+ * Counts one socket in `ws_connections_opened_total` and in
+ * `ws_active_connections` until its first `close` event, and counts an
+ * abnormal close in `ws_dropped_connections_total{reason}` (the drop rate is
+ * dropped / opened).
  *
  * Exact by construction: the gauge goes up once per tracked socket and down
  * exactly once, on the first `close` (a second `close`, a `release()`, or
@@ -175,6 +177,7 @@ export function trackWebSocket(
   }
   open = true;
   try {
+    telemetry.metrics.wsConnectionsOpenedTotal.inc();
     active.inc();
   } catch (error) {
     open = false;

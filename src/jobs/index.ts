@@ -13,6 +13,8 @@ export {
   QUEUE_DEPTH_STATES,
 } from './queue-depth.js';
 export { SPEC_JOB_LABELS } from './job-label.js';
+export { markJobCache } from './cache-state.js';
+export type { JobCacheState } from './cache-state.js';
 export { JOB_ATTRIBUTES, processSpanName } from './spans.js';
 export type {
   FlowProducerLike,

@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { runWithContext, type TelemetryContext } from '../context.js';
 import { extractContext } from '../tracing/index.js';
+import { openCacheSlot, type JobCacheState } from './cache-state.js';
 import type { JobLabelFn } from './job-label.js';
 import { messageOf, nameOf, type JobsRuntime } from './runtime.js';
 import {
@@ -86,6 +87,7 @@ export class JobRun {
   private finished = false;
   private lastProgressLog = -Infinity;
   private restoreProgress: (() => void) | undefined;
+  private readonly cacheSlot: { cache: JobCacheState | undefined };
 
   constructor(rt: JobsRuntime, settings: RunSettings, job: JobLike) {
     this.rt = rt;
@@ -98,6 +100,7 @@ export class JobRun {
     this.labels = { queue, job: settings.jobLabel(name, queue) };
     const id = job.id === undefined || job.id === null ? undefined : String(job.id);
     this.jobContext = { queue, job: name, jobId: id, attempt: this.attempt };
+    this.cacheSlot = openCacheSlot(this.jobContext);
 
     // A run never inherits the ambient context of the worker loop: its
     // parent is what the producer wrote into the job, or nothing.
@@ -169,6 +172,7 @@ export class JobRun {
       metrics.jobDurationMs.observe({ ...this.labels, status }, latency);
       this.span.setAttribute(JOB_ATTRIBUTES.status, status);
       if (status === 'completed') {
+        this.completion('completed');
         logger.info({ latency_ms: latency, extra: { status } }, 'job completed');
         endSpan(this.span);
       } else if (status === 'deferred') {
@@ -180,6 +184,7 @@ export class JobRun {
       } else {
         const final = isFinalFailure(this.job, err, this.attempt);
         metrics.jobFailuresTotal.inc({ ...this.labels, final: final ? 'true' : 'false' });
+        if (final) this.completion('failed');
         this.span.setAttribute(JOB_ATTRIBUTES.final, final);
         // The one line for this error: `err` is serialized into the spec's
         // error.* fields by the logger. A failure that will be retried is a
@@ -194,6 +199,21 @@ export class JobRun {
       this.rt.fault('jobs', 'jobs:run', `recording a job end failed: ${messageOf(failure)}`);
       endSpan(this.span);
     }
+  }
+
+  /**
+   * The job's end to end time, from being added (`job.timestamp`) to the end
+   * of its last run: queue wait, delays, backoff and every attempt. Only
+   * the last run of a job records it, so each job counts once.
+   */
+  private completion(status: 'completed' | 'failed'): void {
+    const added = this.job.timestamp;
+    if (typeof added !== 'number' || !Number.isFinite(added) || added <= 0) return;
+    const seconds = Math.max(0, Date.now() - added) / 1000;
+    this.rt.telemetry.metrics.jobCompletionDurationSeconds.observe(
+      { ...this.labels, status, cache: this.cacheSlot.cache ?? 'none' },
+      seconds,
+    );
   }
 
   /**

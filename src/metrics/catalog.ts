@@ -60,6 +60,11 @@ const SSE_LAG_SECONDS_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60,
 ] as const;
 
+/** Job completion (added → done): simulation at 1 s / 3 s, import at 60 s. */
+const JOB_COMPLETION_SECONDS_BUCKETS = [
+  0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 20, 30, 45, 60, 90, 120, 300, 600, 1800, 3600,
+] as const;
+
 const VENDOR_MS_BUCKETS = [
   10, 25, 50, 100, 250, 500, 1000, 1500, 2500, 3000, 5000, 10000, 30000, 60000,
 ] as const;
@@ -157,8 +162,8 @@ export const METRIC_CATALOG = {
   eventDeliveryLagMs: {
     name: 'event_delivery_lag_ms',
     type: 'histogram',
-    help: 'Time from outbox write to delivery to the client (WebSocket or SSE send), in milliseconds.',
-    labelNames: ['channel'],
+    help: 'Time from outbox write to delivery to the client (WebSocket or SSE send), in milliseconds, by channel and event type.',
+    labelNames: ['channel', 'type'],
     boundedLabels: ['channel'],
     buckets: DELIVERY_MS_BUCKETS,
     sloThresholds: [1500, 3000],
@@ -258,6 +263,52 @@ export const METRIC_CATALOG = {
     boundedLabels: ['reason'],
     unit: 'connections',
     stacks: ['S2'],
+  },
+  // SLIs the SLOs need that the spec's metrics cannot give (see docs/slo.md).
+  jobCompletionDurationSeconds: {
+    name: 'job_completion_duration_seconds',
+    type: 'histogram',
+    help: 'Time from a job being added to its last run ending (queue wait, delays and every attempt), by queue, job kind, final status (completed, failed) and cache (cold, warm, none).',
+    labelNames: ['queue', 'job', 'status', 'cache'],
+    boundedLabels: ['status', 'cache'],
+    buckets: JOB_COMPLETION_SECONDS_BUCKETS,
+    sloThresholds: [1, 3, 60],
+    unit: 'seconds',
+    stacks: ['S4'],
+  },
+  wsConnectionsOpenedTotal: {
+    name: 'ws_connections_opened_total',
+    type: 'counter',
+    help: 'WebSocket connections opened (the denominator of the drop rate).',
+    labelNames: [],
+    unit: 'connections',
+    stacks: ['S2'],
+  },
+  digestRecipientsTotal: {
+    name: 'digest_recipients_total',
+    type: 'counter',
+    help: 'Active users a weekly digest was due for, counted when the digest run plans them.',
+    labelNames: [],
+    unit: 'events',
+    stacks: ['S4'],
+  },
+  digestDeliveriesTotal: {
+    name: 'digest_deliveries_total',
+    type: 'counter',
+    help: 'Weekly digests by outcome: on_time (delivered by the deadline, Monday 09:00 UTC by default), late, or failed.',
+    labelNames: ['outcome'],
+    boundedLabels: ['outcome'],
+    unit: 'events',
+    stacks: ['S4'],
+  },
+  httpSyntheticRequestsTotal: {
+    name: 'http_synthetic_requests_total',
+    type: 'counter',
+    help: 'HTTP requests carrying W3C baggage synthetic=true (probes), by route template, method and status code; they are left out of http_requests_total and http_request_duration_seconds.',
+    labelNames: ['route', 'method', 'code'],
+    boundedLabels: ['method', 'code'],
+    unit: 'requests',
+    stacks: ['S2', 'S3', 'S5'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -23,6 +23,7 @@ import {
 } from './conventions.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { Readiness } from './readiness.js';
+import { isSyntheticBaggage } from './synthetic.js';
 import {
   HttpRequestContext,
   noteError,
@@ -351,7 +352,11 @@ export class HttpLifecycle {
     const d = rec.decision!;
     const status = rec.status;
     const method = rec.ctx.method ?? OTHER_METHOD;
-    if (d.metrics) {
+    if (d.metrics && isSyntheticBaggage(rec.req.headers.baggage)) {
+      // Probe traffic: counted apart so that SLIs measure users only.
+      const labels = { route: d.template, method, code: codeLabel(status) };
+      this.telemetry.metrics.httpSyntheticRequestsTotal.inc(labels);
+    } else if (d.metrics) {
       const r = d.recorders.get(method)?.get(status) ?? this.bindRecorders(d, method, status);
       if (r !== undefined) {
         r.count.inc();

@@ -92,7 +92,10 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
       'event.delivery_lag_ms': 1234,
     });
 
-    const lag = telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' });
+    const lag = telemetry.metrics.eventDeliveryLagMs.read({
+      channel: 'ws',
+      type: 'coach.reflection',
+    });
     expect(lag.count).toBe(1);
     expect(lag.sum).toBe(1234);
     expect(lag.buckets['1000']).toBe(0);
@@ -170,7 +173,7 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
       { type: 'x', outboxTs: Date.parse('2026-01-01T00:00:03.000Z') },
       () => undefined,
     );
-    const lag = telemetry.metrics.eventDeliveryLagMs.read({ channel: 'sse' });
+    const lag = telemetry.metrics.eventDeliveryLagMs.read({ channel: 'sse', type: 'x' });
     expect(lag.count).toBe(3);
     expect(lag.sum).toBe(2500 + 500 + 0);
     expect(spans.getFinishedSpans().map((s) => s.name)).toEqual([
@@ -196,7 +199,9 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
     }
     expect(sent).toBe(4);
     for (const span of spans.getFinishedSpans()) expect(span.links).toEqual([]);
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' }).count).toBe(0);
+    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'other' }).count).toBe(
+      0,
+    );
   });
 
   it('awaits an async send before taking the lag, and records no lag when the send fails', async () => {
@@ -206,13 +211,13 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
       await new Promise((r) => setTimeout(r, 5));
       t = 1800; // the socket flushed at 1800
     });
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' }).sum).toBe(1800);
+    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'x' }).sum).toBe(1800);
 
     const closed = new Error('socket closed');
     await expect(
       delivery.deliver({ type: 'x', outboxTs: 0 }, () => Promise.reject(closed)),
     ).rejects.toBe(closed);
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' }).count).toBe(1);
+    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'x' }).count).toBe(1);
     expect(spans.getFinishedSpans().at(-1)!.status.code).toBe(SpanStatusCode.ERROR);
   });
 

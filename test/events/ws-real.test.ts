@@ -453,15 +453,17 @@ describe('createEventDelivery on a real WebSocket send path', () => {
     expect(lagMs).toBeLessThanOrEqual(after - envelope.outboxTs);
 
     // The histogram holds that one observation, in the exposition too.
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' })).toMatchObject({
+    expect(
+      telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'coach.reflection' }),
+    ).toMatchObject({
       count: 1,
       sum: lagMs,
     });
     expect(await exposition('event_delivery_lag_ms_count')).toEqual([
-      { labels: { service: 'edge', channel: 'ws' }, value: 1 },
+      { labels: { service: 'edge', channel: 'ws', type: 'coach.reflection' }, value: 1 },
     ]);
     expect(await exposition('event_delivery_lag_ms_sum')).toEqual([
-      { labels: { service: 'edge', channel: 'ws' }, value: lagMs },
+      { labels: { service: 'edge', channel: 'ws', type: 'coach.reflection' }, value: lagMs },
     ]);
     expect(await exposition('event_outbox_writes_total')).toEqual([
       { labels: { service: 'edge', type: 'coach.reflection' }, value: 1 },
@@ -502,8 +504,12 @@ describe('createEventDelivery on a real WebSocket send path', () => {
       expect(send.links).toHaveLength(1);
       expect(send.links[0]!.context.spanId).toBe(append.spanContext().spanId);
     }
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' }).count).toBe(3);
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'sse' }).count).toBe(0);
+    expect(
+      telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'coach.reflection' }).count,
+    ).toBe(3);
+    expect(
+      telemetry.metrics.eventDeliveryLagMs.read({ channel: 'sse', type: 'coach.reflection' }).count,
+    ).toBe(0);
   });
 
   it('records no lag for a send to a socket that is gone, and rethrows ws’s error as is', async () => {
@@ -530,7 +536,9 @@ describe('createEventDelivery on a real WebSocket send path', () => {
     });
     expect(send!.events.map((e) => e.name)).toContain('exception');
     expect(send!.attributes['event.delivery_lag_ms']).toBeUndefined();
-    expect(telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws' }).count).toBe(0);
+    expect(
+      telemetry.metrics.eventDeliveryLagMs.read({ channel: 'ws', type: 'coach.reflection' }).count,
+    ).toBe(0);
     expect(active()).toBe(0);
     expect(await droppedByReason()).toEqual({ abnormal: 1 });
     expect(await exposition('http_requests_total')).toEqual([]);

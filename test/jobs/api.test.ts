@@ -29,6 +29,7 @@ describe('stacklight/bullmq entry', () => {
       'instrumentProcessor',
       'instrumentQueue',
       'instrumentWorker',
+      'markJobCache',
       'monitorQueueDepth',
       'processSpanName',
     ]);

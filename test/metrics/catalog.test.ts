@@ -18,7 +18,7 @@ const SPEC: Record<string, [string, string[]]> = {
   job_failures_total: ['counter', ['queue', 'job', 'final']],
   job_stalled_total: ['counter', ['queue']],
   event_outbox_writes_total: ['counter', ['type']],
-  event_delivery_lag_ms: ['histogram', ['channel']],
+  event_delivery_lag_ms: ['histogram', ['channel', 'type']],
   vendor_429_total: ['counter', ['vendor']],
   vendor_req_duration_ms: ['histogram', ['vendor', 'code']],
   ai_request_total: ['counter', ['endpoint']],
@@ -30,6 +30,12 @@ const SPEC: Record<string, [string, string[]]> = {
   sse_stream_lag_seconds: ['histogram', []],
   sse_dropped_events_total: ['counter', ['reason']],
   sse_reconnects_total: ['counter', ['reason']],
+  // SLIs of the SLOs (src/slo): end-to-end jobs, WS denominator, digest, probes.
+  job_completion_duration_seconds: ['histogram', ['queue', 'job', 'status', 'cache']],
+  ws_connections_opened_total: ['counter', []],
+  digest_recipients_total: ['counter', []],
+  digest_deliveries_total: ['counter', ['outcome']],
+  http_synthetic_requests_total: ['counter', ['route', 'method', 'code']],
 };
 
 describe('metric catalog', () => {

@@ -19,7 +19,7 @@ function observedRoom(exemplar?: { traceId: string; spanId: string }) {
   m.jobDurationMs.observe({ queue: 'q_import', job: 'import.trades', status: 'completed' }, 42_000);
   m.queueDepth.set({ queue: 'q_import', state: 'waiting' }, 3);
   m.eventOutboxWritesTotal.inc({ type: 'bias.tagged' });
-  m.eventDeliveryLagMs.observe({ channel: 'ws' }, 800);
+  m.eventDeliveryLagMs.observe({ channel: 'ws', type: 'coach.reflection' }, 800);
   m.vendor429Total.inc({ vendor: 'binance' });
   m.vendorReqDurationMs.observe({ vendor: 'binance', code: 429 }, 120);
   m.aiRequestTotal.inc({ endpoint: '/v1/nlg/reflect' });
