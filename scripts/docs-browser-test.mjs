@@ -15,7 +15,7 @@
  *        SCREENSHOT_DIR (default .tmp/docs-screenshots)
  */
 // Functions passed to page.waitForFunction run in the browser.
-/* global document */
+/* global document, navigator */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
@@ -107,7 +107,13 @@ const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu'],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+// VitePress prefetches the pages every visible link points to, unless the connection asks to
+// save data. Every page and link is checked here anyway; without the prefetches each of the
+// ~170 page loads fetches dozens of chunks it does not use.
+await context.addInitScript(() => {
+  Object.defineProperty(navigator, 'connection', { value: { saveData: true } });
+});
 
 /** A tab whose console errors, uncaught errors and failed requests are problems of its page. */
 async function tab() {
@@ -146,7 +152,9 @@ async function open(state, path) {
       page.$$eval('.mermaid', (els) => els.filter((el) => !el.querySelector('svg')).length),
     );
   if (pending > 0) problems.push(`${path}: ${pending} Mermaid diagram(s) not rendered`);
+  diagrams += await page.$$eval('.mermaid svg', (els) => els.length);
 }
+let diagrams = 0;
 
 const ids = new Map(); // page → Set of element ids
 const links = []; // { from, href }
@@ -238,9 +246,11 @@ for (const shot of CONFIG.screenshots) {
 await browser.close();
 server.close();
 
+// The site has diagrams (tracing, events): none drawn means Mermaid is not wired in at all.
+if (diagrams === 0) problems.push('no Mermaid diagram was rendered on any page');
 console.log(
   `docs-browser-test: ${pages.length} pages opened, ${checked} internal links checked, ` +
-    `${CONFIG.search.length} searches`,
+    `${diagrams} diagrams drawn, ${CONFIG.search.length} searches`,
 );
 if (problems.length > 0) {
   for (const p of [...new Set(problems)]) console.error(`  ${p}`);

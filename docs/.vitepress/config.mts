@@ -16,6 +16,7 @@ export default withMermaid(
       'Telemetry SDK for Node.js services: Prometheus metrics, JSON logs with redaction and W3C tracing from one init().',
     lang: 'en-US',
     base: SITE_BASE,
+    head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${SITE_BASE}favicon.svg` }]],
     cleanUrls: true,
     lastUpdated: false,
     ignoreDeadLinks: 'localhostLinks',
@@ -46,6 +47,10 @@ export default withMermaid(
         },
       },
       outline: { level: [2, 3] },
+    },
+    vite: {
+      // Mermaid is one large chunk, loaded only by pages with a diagram.
+      build: { chunkSizeWarningLimit: 4096 },
     },
     mermaid: {
       // The site is read offline too: nothing is fetched at run time.
