@@ -7,7 +7,8 @@
  *   nothing (links to other hosts are not followed);
  * - a Mermaid diagram is left unrendered;
  * - the local search does not find a term of scripts/docs-browser-test.json on
- *   the page it names.
+ *   the page it names (`"page": "/runbooks/rb-03*"` for any page whose path
+ *   starts so).
  * It writes the screenshots that file lists to SCREENSHOT_DIR.
  *
  * Usage: npm run docs:build && node scripts/docs-browser-test.mjs
@@ -140,7 +141,8 @@ async function tab() {
 async function open(state, path) {
   state.current = path;
   const { page } = state;
-  await page.goto(origin + path, { waitUntil: 'load' });
+  // A generous bound: CI machines are shared, and a page is only slow, not broken, at 10 s.
+  await page.goto(origin + path, { waitUntil: 'load', timeout: 90_000 });
   const pending = await page
     .waitForFunction(
       () => [...document.querySelectorAll('.mermaid')].every((el) => el.querySelector('svg')),
@@ -207,8 +209,9 @@ for (const { query, page: expected } of CONFIG.search) {
     .waitForFunction(
       (want) =>
         [...document.querySelectorAll('.VPLocalSearchBox .results a')].some((a) => {
+          // `/runbooks/rb-03*` matches any page whose path starts so.
           const path = new URL(a.href).pathname.replace(/\.html$/, '');
-          return path === want || path.startsWith(want.endsWith('/') ? want : `${want}/`);
+          return want.endsWith('*') ? path.startsWith(want.slice(0, -1)) : path === want;
         }),
       expected,
       { timeout: 10_000 },
