@@ -242,7 +242,8 @@ for (const shot of CONFIG.screenshots) {
   }
   await open(main, path);
   const file = join(SHOTS, `${shot.name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
+  // Transitions (the nav bar's background after the scroll to an anchor) are finished first.
+  await page.screenshot({ path: file, fullPage: false, animations: 'disabled' });
   console.log(`screenshot ${shot.name}: ${path} → ${relative(ROOT, file)}`);
 }
 
