@@ -10,6 +10,8 @@ import {
   SELF_METRIC_CATALOG,
   type MetricDefinition,
 } from '../src/metrics/catalog.js';
+import { LOG_FIELDS, type LogFieldSpec } from '../src/logging/schema.js';
+import { DEFAULT_SECRET_KEYS, SECRET_SUFFIXES } from '../src/logging/secret-keys.js';
 
 const code = (s: string): string => `\`${s}\``;
 
@@ -51,11 +53,41 @@ function metricRows(defs: readonly MetricDefinition[]): string {
   ].join('\n');
 }
 
+const SOURCE_TEXT: Record<LogFieldSpec['source'], string> = {
+  logger: 'logger',
+  context: 'request / job context',
+  trace: 'active span',
+  caller: 'caller',
+};
+
+/** A markdown table cell: `|` escaped, so a description cannot break the table. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+function logFieldsTable(): string {
+  const rows = Object.entries(LOG_FIELDS as Record<string, LogFieldSpec>).map(([name, f]) => {
+    const type = f.enum
+      ? f.enum.map(code).join(' ')
+      : f.pattern
+        ? `${f.type} ${code(f.pattern)}`
+        : f.type;
+    return `| ${code(name)} | ${cell(type)} | ${f.required ? 'yes' : 'no'} | ${SOURCE_TEXT[f.source]} | ${cell(f.description)} |`;
+  });
+  return [
+    '| field | type | required | set by | description |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** Every generated block, by marker name. */
 export const GENERATED: Record<string, () => string> = {
   'config-table': configTable,
   'metrics-catalog': () => metricRows(Object.values(METRIC_CATALOG)),
   'self-metrics': () => metricRows(Object.values(SELF_METRIC_CATALOG)),
+  'log-fields': logFieldsTable,
+  'secret-keys': () =>
+    `Keys (after lowercasing and removing \`-\` and \`_\`): ${DEFAULT_SECRET_KEYS.map(code).join(', ')}.\n\n` +
+    `Words that make any key secret when it ends with them: ${SECRET_SUFFIXES.map(code).join(', ')}.`,
 };
 
 /** Replaces every known generated block of a page; unknown markers are an error. */
