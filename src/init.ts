@@ -297,6 +297,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
   );
 
   if (stopDiag !== undefined) sequence.add('close', 'otel-diag', stopDiag);
+  // A stalled stdout must not keep the process alive once shutdown is done.
+  sequence.add('close', 'log-destination', () => logging.release());
 
   let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
   let shutdownPromise: Promise<void> | undefined;

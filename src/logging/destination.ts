@@ -95,6 +95,8 @@ export class BatchedFdWriter {
    * wait again: a fatal line and the exit flush after it share one bound.
    */
   private stalled = false;
+  /** After shutdown: pending lines no longer keep the process alive. */
+  private released = false;
   private readonly ref: WeakRef<BatchedFdWriter>;
 
   constructor(options: BatchedFdWriterOptions) {
@@ -197,6 +199,7 @@ export class BatchedFdWriter {
         if (to < this.writingEnd) {
           // Still full: keep the order, retry later.
           this.retry = setTimeout(this.onRetry, RETRY_MS);
+          if (this.released) this.retry.unref();
           return;
         }
         this.doneWriting();
@@ -218,6 +221,18 @@ export class BatchedFdWriter {
       // Lost: the retried batch if it failed, and everything still held.
       this.fail(retried ? this.writingLines : 0);
     }
+  }
+
+  /**
+   * Called at the end of `shutdown()`, after the flush had its time: lines
+   * still pending (a stalled reader) no longer keep the process alive, and
+   * the exit flush does not wait for the pipe again. Writing goes on while
+   * the process lives.
+   */
+  release(): void {
+    this.released = true;
+    this.retry?.unref();
+    if (this.pending > 0) this.stalled = true;
   }
 
   /**
@@ -317,6 +332,7 @@ export class BatchedFdWriter {
         // A full non-blocking pipe. Ref'd: lines not written yet keep the
         // process alive, as a write in flight does.
         this.retry = setTimeout(this.onRetry, RETRY_MS);
+        if (this.released) this.retry.unref();
         return;
       }
       this.fail(this.writingLines);

@@ -3,7 +3,8 @@
  * fault-matrix tests: `hang` accepts and reads the request and never
  * answers; `stall-body` answers 200 with its headers and never sends the
  * body; `slow-5xx` answers 503 after `delayMs`; `retry-after` answers 429
- * with `Retry-After: 1` and then 200; `ok` answers 200 at once.
+ * with `Retry-After: 1` and then 200; `throttle` answers 429 with
+ * `Retry-After: 1` every time; `ok` answers 200 at once.
  * Counts requests and open connections so a test can see sockets freed.
  */
 import {
@@ -15,7 +16,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type CollectorMode = 'ok' | 'hang' | 'stall-body' | 'slow-5xx' | 'retry-after';
+export type CollectorMode = 'ok' | 'hang' | 'stall-body' | 'slow-5xx' | 'retry-after' | 'throttle';
 
 export interface FaultyCollector {
   readonly url: string;
@@ -71,6 +72,9 @@ export async function startFaultyCollector(
           return;
         case 'slow-5xx':
           setTimeout(() => res.writeHead(503).end('overloaded'), options.delayMs ?? 200).unref();
+          return;
+        case 'throttle':
+          res.writeHead(429, { 'retry-after': '1' }).end('slow down');
           return;
         case 'retry-after':
           if (!retryAfterSent) {

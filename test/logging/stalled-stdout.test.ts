@@ -1,25 +1,11 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleFixture } from '../helpers/bundle.js';
 
-const fixture = fileURLToPath(new URL('../fixtures/stalled-stdout-child.ts', import.meta.url));
-// The child runs as plain JavaScript: a TypeScript loader would itself touch
-// process.stdout (making the pipe non-blocking) before stacklight could.
-const child = fileURLToPath(
-  new URL('../../node_modules/.cache/stacklight-tests/stalled-stdout-child.mjs', import.meta.url),
-);
+// Plain JavaScript: see bundle.ts for why not through tsx.
+let child = '';
 beforeAll(async () => {
-  await build({
-    entryPoints: [fixture],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: child,
-    logLevel: 'silent',
-  });
+  child = await bundleFixture('stalled-stdout-child');
 });
 
 /**
