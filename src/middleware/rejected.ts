@@ -79,6 +79,21 @@ export function watchClientErrors(server: Server, lifecycle: HttpLifecycle): voi
 export function watchUnhookedResponses(server: Server, lifecycle: HttpLifecycle): void {
   server.on('request', function stacklightUnhooked(req: IncomingMessage, res: ServerResponse) {
     if (!res.writableEnded || lifecycle.records.get(res) !== undefined) return;
-    lifecycle.recordRejected(req.method, res.statusCode, 'answered before routing');
+    // A route that opted out of stacklight may also have answered synchronously:
+    // only a path Fastify could not decode is a rejection.
+    if (!hasBadEncoding(req.url)) return;
+    lifecycle.recordRejected(req.method, res.statusCode, 'bad URL encoding');
   });
+}
+
+/** Whether the path part of `url` has a percent-encoding that does not decode. */
+export function hasBadEncoding(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const q = url.indexOf('?');
+  try {
+    decodeURIComponent(q === -1 ? url : url.slice(0, q));
+    return false;
+  } catch {
+    return true;
+  }
 }

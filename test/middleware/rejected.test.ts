@@ -47,6 +47,8 @@ describe('requests rejected before routing', () => {
     const app = Fastify();
     await app.register(stacklightPlugin, { telemetry: h.telemetry });
     app.get('/users/:id', async () => 'ok');
+    // Opted out and answered synchronously: neither counted nor taken for a rejection.
+    app.get('/quiet', { config: { stacklight: false } }, (_req, reply) => void reply.send('q'));
     await app.listen({ port: 0, host: '127.0.0.1' });
     close = () => app.close();
     const port = portOf(app.server);
@@ -54,10 +56,12 @@ describe('requests rejected before routing', () => {
     expect(await raw(port, HUGE_HEADERS)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
     expect(await raw(port, BAD_HEADER)).toBe('HTTP/1.1 400 Bad Request');
     expect(await raw(port, OK)).toBe('HTTP/1.1 200 OK');
+    expect(await raw(port, OK.replace('/users/1', '/quiet'))).toBe('HTTP/1.1 200 OK');
     expect(h.count('unmatched', 'GET', 400)).toBe(1);
     expect(h.count('unmatched', '_OTHER', 431)).toBe(1);
     expect(h.count('unmatched', '_OTHER', 400)).toBe(1);
     expect(h.count('/users/:id', 'GET', 200)).toBe(1);
+    expect(h.count('unmatched', 'GET', 200)).toBe(0);
     expect(rejectedLines(h)).toEqual([
       { route: 'unmatched', method: 'GET', status: 400 },
       { route: 'unmatched', method: '_OTHER', status: 431 },
