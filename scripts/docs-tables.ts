@@ -4,7 +4,12 @@
  * `npm run docs` rewrites them; a test fails when a page is stale.
  */
 import { format, resolveConfig } from 'prettier';
-import { SETTINGS, type Setting } from '../src/config/settings.js';
+import {
+  SETTINGS,
+  UNIMPLEMENTED_OTEL_EXAMPLES,
+  implementedOtelVariables,
+  type Setting,
+} from '../src/config/settings.js';
 import {
   METRIC_CATALOG,
   SELF_METRIC_CATALOG,
@@ -79,9 +84,21 @@ function logFieldsTable(): string {
   ].join('\n');
 }
 
+/** The `OTEL_*` variables stacklight reads, and those it warns about. */
+function otelVariables(): string {
+  const implemented = [...implementedOtelVariables()].sort().map(code).join(', ');
+  const warned = [...UNIMPLEMENTED_OTEL_EXAMPLES].map(code).join(', ');
+  return [
+    `Implemented: ${implemented}.`,
+    '',
+    `Warned about at \`init()\` (named in one warning, then ignored) — any other \`OTEL_*\` variable, among them: ${warned}.`,
+  ].join('\n');
+}
+
 /** Every generated block, by marker name. */
 export const GENERATED: Record<string, () => string> = {
   'config-table': configTable,
+  'otel-variables': otelVariables,
   'metrics-catalog': () => metricRows(Object.values(METRIC_CATALOG)),
   'self-metrics': () => metricRows(Object.values(SELF_METRIC_CATALOG)),
   'log-fields': logFieldsTable,

@@ -24,8 +24,10 @@ import {
 } from './metrics/registry.js';
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
 import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
+import { createFailureReporter } from './tracing/otlp/failure-log.js';
+import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
-import type { StacklightOptions } from './types.js';
+import type { DiagnosticsLevel, StacklightOptions } from './types.js';
 
 /** The handle `init()` returns. */
 export interface Telemetry {
@@ -80,7 +82,23 @@ export interface Telemetry {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-let live: { service: string } | undefined;
+/** The live instance of this process, and its shutdown once one started. */
+interface LiveInstance {
+  service: string;
+  shuttingDown: Promise<void> | undefined;
+}
+let live: LiveInstance | undefined;
+
+/** Order of `logging.diagnosticsLevel` (`OTEL_LOG_LEVEL`). */
+const DIAG_RANK: Record<DiagnosticsLevel, number> = {
+  none: 0,
+  error: 1,
+  warn: 2,
+  info: 3,
+  debug: 4,
+  verbose: 5,
+  all: 6,
+};
 
 function exemplarSource(): ExemplarSource {
   return () => {
@@ -114,6 +132,13 @@ function exemplarSource(): ExemplarSource {
  */
 export function init(options: StacklightOptions = {}): Telemetry {
   const config = resolveConfig(options);
+  if (live?.shuttingDown !== undefined) {
+    throw new StacklightError(
+      'STACKLIGHT_STATE',
+      `init() was called while the previous instance (service "${live.service}") is still shutting down; ` +
+        `await its shutdown() before calling init() again`,
+    );
+  }
   if (live !== undefined) {
     throw new StacklightError(
       'STACKLIGHT_STATE',
@@ -156,17 +181,31 @@ export function init(options: StacklightOptions = {}): Telemetry {
   });
   const logger = logging.logger;
 
-  const tracing = createTracing(config, (reason, count) =>
-    self.spansDroppedTotal.inc({ reason }, count),
+  const diagRank = DIAG_RANK[config.logging.diagnosticsLevel];
+  const diagWarn = (key: string, message: string): void => {
+    if (diagRank >= DIAG_RANK.warn) logger.warn({ stacklight: key }, `stacklight: ${message}`);
+  };
+  const reportExportFailure = createFailureReporter((m) => diagWarn('export', m));
+  const tracing = createTracing(
+    config,
+    (reason, count) => self.spansDroppedTotal.inc({ reason }, count),
+    process.env,
+    reportExportFailure,
   );
-  live = { service: config.service };
+  const me: LiveInstance = { service: config.service, shuttingDown: undefined };
+  live = me;
+  const stopDiag =
+    diagRank >= DIAG_RANK.info
+      ? forwardOtelDiag(logger, config.logging.diagnosticsLevel)
+      : undefined;
 
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string): void => {
     if (warned.has(key)) return;
     warned.add(key);
-    logger.warn({ stacklight: key }, `stacklight: ${message}`);
+    diagWarn(key, message);
   };
+  config.warnings.forEach((w, i) => warnOnce(`config#${i}`, w));
   for (const w of tracing.warnings) warnOnce('otel-globals', w);
   const dup = checkDuplicateCopies();
   if (dup) warnOnce('duplicate-copies', dup);
@@ -193,9 +232,9 @@ export function init(options: StacklightOptions = {}): Telemetry {
 
   const sequence = createShutdownSequence((hook, err) => {
     internalError('shutdown');
-    logger.warn(
-      { stacklight: 'shutdown' },
-      `stacklight: shutdown step "${hook}" failed: ${(err as Error)?.message ?? String(err)}`,
+    diagWarn(
+      'shutdown',
+      `shutdown step "${hook}" failed: ${(err as Error)?.message ?? String(err)}`,
     );
   });
 
@@ -212,10 +251,11 @@ export function init(options: StacklightOptions = {}): Telemetry {
       },
       (err: unknown) => {
         internalError('metrics_server');
-        logger.error(
-          { stacklight: 'metrics-server' },
-          `stacklight: cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as Error).message}`,
-        );
+        if (diagRank >= DIAG_RANK.error)
+          logger.error(
+            { stacklight: 'metrics-server' },
+            `stacklight: cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as Error).message}`,
+          );
         throw err;
       },
     );
@@ -246,8 +286,9 @@ export function init(options: StacklightOptions = {}): Telemetry {
     });
   }
 
-  sequence.add('flush', 'spans', () => tracing.shutdown());
-  sequence.add('flush', 'logs', () => logging.flush());
+  sequence.add('flush', 'spans', (_deadline, signal) => tracing.shutdown(signal));
+  // Logs last in the phase's time: the span flush may log its failure.
+  sequence.add('flush', 'logs', (deadline) => logging.flush(Math.max(1, deadline - Date.now())));
   sequence.add('close', 'metrics-server', () =>
     server === undefined
       ? undefined
@@ -257,14 +298,44 @@ export function init(options: StacklightOptions = {}): Telemetry {
         }),
   );
 
+  if (stopDiag !== undefined) sequence.add('close', 'otel-diag', stopDiag);
+  // A stalled stdout must not keep the process alive once shutdown is done.
+  sequence.add('close', 'log-destination', () => logging.release());
+
   let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
-  const shutdown = async (): Promise<void> => {
-    if (signalHandler !== undefined) {
-      process.off('SIGTERM', signalHandler);
-      process.off('SIGINT', signalHandler);
+  let shutdownPromise: Promise<void> | undefined;
+  // One promise for every call: awaiting it twice, or from two places, waits
+  // for the same sequence, and a stale handle's second call changes nothing.
+  const shutdown = (): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      if (signalHandler !== undefined) {
+        process.off('SIGTERM', signalHandler);
+        process.off('SIGINT', signalHandler);
+      }
+      me.shuttingDown = sequence.run(config.shutdown.timeoutMs);
+      try {
+        await me.shuttingDown;
+      } finally {
+        // Only this instance's own registration is given back.
+        if (live === me) live = undefined;
+      }
+    })();
+    return shutdownPromise;
+  };
+  /** After shutdown, the handle's methods still answer but do nothing, and say so once. */
+  let warnedInert = false;
+  const inert = (method: string): boolean => {
+    if (shutdownPromise === undefined) return false;
+    if (!warnedInert) {
+      warnedInert = true;
+      internalError('after_shutdown');
+      diagWarn(
+        'after-shutdown',
+        `${method}() was called on the Telemetry handle of service "${config.service}" after its shutdown(); ` +
+          'it does nothing. Use the handle of the current init()',
+      );
     }
-    await sequence.run(config.shutdown.timeoutMs);
-    live = undefined;
+    return true;
   };
   if (config.shutdown.handleSignals) {
     signalHandler = (signal) => {
@@ -289,14 +360,19 @@ export function init(options: StacklightOptions = {}): Telemetry {
     selfMetrics: self,
     tracer: tracing.tracer,
     config,
-    defineMetric: room.define,
-    captureException: (err, ctx) => sentryCapture(err, ctx),
+    defineMetric: (def) => {
+      inert('defineMetric');
+      return room.define(def);
+    },
+    captureException: (err, ctx) =>
+      inert('captureException') ? undefined : sentryCapture(err, ctx),
     redact: <T>(value: T): T => logging.redactor.redactValue(value) as T,
     metricsText,
     metricsHandler,
     ready: () => Promise.all([readyPromise, sentryReady]).then(() => undefined),
     metricsAddress: () => (server?.address() as AddressInfo | null) ?? undefined,
-    onShutdown: (phase, name, hook) => sequence.add(phase, name, hook),
+    onShutdown: (phase, name, hook) =>
+      inert('onShutdown') ? () => undefined : sequence.add(phase, name, hook),
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

@@ -15,6 +15,16 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 /** Exporters for finished spans (`OTEL_TRACES_EXPORTER`). */
 export type TracesExporterName = 'otlp' | 'console' | 'none';
 
+/**
+ * Levels of stacklight's own diagnostics (`OTEL_LOG_LEVEL`): its warnings
+ * about configuration, export failures and shutdown, and OpenTelemetry's
+ * `diag` messages (forwarded when the level is set explicitly).
+ */
+export type DiagnosticsLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+
+/** OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`); only `http/protobuf` is implemented. */
+export type OtlpProtocol = 'http/protobuf';
+
 /** Samplers (`OTEL_TRACES_SAMPLER`). */
 export type SamplerName =
   | 'always_on'
@@ -58,6 +68,15 @@ export interface LoggingOptions {
    * @default 8192
    */
   maxStringLength?: number;
+  /**
+   * Level of stacklight's own diagnostics (its warnings about configuration,
+   * export failures and shutdown steps; `none` silences them, the counters
+   * stay). When set, OpenTelemetry's `diag` messages at that level are
+   * logged too, with `"stacklight":"otel-diag"`.
+   * @default 'warn'
+   * Environment: `OTEL_LOG_LEVEL`, `STACKLIGHT_DIAGNOSTICS_LEVEL`.
+   */
+  diagnosticsLevel?: DiagnosticsLevel;
 }
 
 /** `metrics` section of {@link StacklightOptions}. */
@@ -117,11 +136,11 @@ export interface TracingOptions {
    */
   enabled?: boolean;
   /**
-   * Span exporter.
+   * Span exporter, or several (`['otlp', 'console']`); `none` alone exports nothing.
    * @default 'otlp'
    * Environment: `OTEL_TRACES_EXPORTER`, `STACKLIGHT_TRACES_EXPORTER`.
    */
-  exporter?: TracesExporterName;
+  exporter?: TracesExporterName | TracesExporterName[];
   /**
    * OTLP/HTTP traces URL.
    * @default 'http://localhost:4318/v1/traces'
@@ -164,11 +183,41 @@ export interface TracingOptions {
    */
   scheduledDelayMs?: number;
   /**
-   * Timeout of one export request, in ms.
-   * @default 10000
+   * Timeout of one export (retries and the answer's body included), in ms.
+   * Never more than `shutdown.timeoutMs`: a larger value is lowered to it.
+   * @default 10000 (so 5000 with the default shutdown budget)
    * Environment: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`.
    */
   exportTimeoutMs?: number;
+  /**
+   * OTLP transport. Only `http/protobuf` is implemented; `grpc` and
+   * `http/json` are refused at `init()` with an error saying so.
+   * @default 'http/protobuf'
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`.
+   */
+  protocol?: OtlpProtocol;
+  /**
+   * Compression of export bodies.
+   * @default 'none'
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`.
+   */
+  compression?: 'gzip' | 'none';
+  /**
+   * Path of a PEM file of the CA certificate(s) that signed the collector's
+   * certificate (for an `https://` endpoint). Read at `init()`.
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+   */
+  certificate?: string;
+  /**
+   * Path of a PEM client certificate (mutual TLS).
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`.
+   */
+  clientCertificate?: string;
+  /**
+   * Path of the PEM private key of `clientCertificate`.
+   * Environment: `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY`, `OTEL_EXPORTER_OTLP_CLIENT_KEY`.
+   */
+  clientKey?: string;
   /**
    * Extra span processors (e.g. `stacklight/testing`'s in-memory exporter).
    * They are added beside the configured exporter. With any, the HTTP server

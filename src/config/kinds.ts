@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+
 /**
  * Value kinds of configuration settings: how a value is checked when it comes
  * from an option and parsed when it comes from an environment variable, and
@@ -12,6 +15,13 @@ export interface Kind<T> {
   readonly allowed: string;
   fromOption(value: unknown): T | typeof INVALID;
   fromEnv(raw: string): T | typeof INVALID;
+  /**
+   * What an error message shows of a rejected value (default: the value).
+   * Kinds whose values may be secrets (headers) hide them.
+   */
+  shown?(value: unknown): unknown;
+  /** A warning about an accepted environment value (the OpenTelemetry boolean rule). */
+  envWarning?(raw: string): string | undefined;
 }
 
 /** A non-empty string of printable characters, at most `max` long. */
@@ -35,16 +45,66 @@ export function text(max = 256): Kind<string> {
   };
 }
 
+/**
+ * A boolean. Environment values follow the OpenTelemetry rule: only `true`
+ * (any case) is true; every other value is false, and one that is not
+ * `false` is warned about (`1`, `yes`, `on` are false).
+ */
 export const bool: Kind<boolean> = {
   allowed: 'a boolean (true or false)',
   fromOption: (v) => (typeof v === 'boolean' ? v : INVALID),
-  fromEnv: (raw) => {
+  fromEnv: (raw) => raw.trim().toLowerCase() === 'true',
+  envWarning: (raw) => {
     const v = raw.trim().toLowerCase();
-    if (v === 'true' || v === '1') return true;
-    if (v === 'false' || v === '0') return false;
-    return INVALID;
+    return v === 'true' || v === 'false'
+      ? undefined
+      : `is ${JSON.stringify(raw)}, which is read as false: only "true" (any case) is true`;
   },
 };
+
+/** A path to a readable file (PEM certificates and keys), checked at init(). */
+export const readableFile: Kind<string> = {
+  allowed: 'the path of a readable file',
+  fromOption: (v) => (typeof v === 'string' && isReadableFile(v) ? v : INVALID),
+  fromEnv: (raw) => (isReadableFile(raw.trim()) ? raw.trim() : INVALID),
+};
+
+function isReadableFile(path: string): boolean {
+  if (path === '') return false;
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A non-empty list drawn from a fixed set (environment: comma-separated,
+ * case-insensitive; `OTEL_TRACES_EXPORTER=otlp,console`). A single value
+ * is accepted as an option too. `none` stands alone.
+ */
+export function listOf<const T extends string>(values: readonly T[]): Kind<T[]> {
+  const set = new Set<string>(values);
+  const check = (list: readonly unknown[]): T[] | typeof INVALID => {
+    if (list.length === 0 || !list.every((v) => typeof v === 'string' && set.has(v)))
+      return INVALID;
+    const unique = [...new Set(list as T[])];
+    if (unique.length > 1 && unique.includes('none' as T)) return INVALID;
+    return unique;
+  };
+  return {
+    allowed: `one of ${values.map((v) => `"${v}"`).join(', ')}, or a list of them ("none" alone)`,
+    fromOption: (v) => (typeof v === 'string' ? check([v]) : Array.isArray(v) ? check(v) : INVALID),
+    fromEnv: (raw) =>
+      check(
+        raw
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter((s) => s !== ''),
+      ),
+  };
+}
 
 /** An integer in [min, max]. */
 export function int(min: number, max: number): Kind<number> {
@@ -119,14 +179,15 @@ export const stringList: Kind<string[]> = {
  * with percent-encoded values.
  */
 export const headers: Kind<Record<string, string>> = {
-  allowed: 'an object of string header values (environment: "key=value,key2=value2")',
+  allowed:
+    'an object of HTTP header names (tokens) and string values that HTTP allows (visible ASCII, ' +
+    'spaces, tabs or Latin-1; no control characters, no "€") (environment: "key=value,key2=value2")',
   fromOption: (v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return INVALID;
     const out: Record<string, string> = {};
     for (const [k, val] of Object.entries(v)) {
-      if (typeof val !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(val))
-        return INVALID;
-      out[k] = val;
+      if (!validHeader(k, val)) return INVALID;
+      out[k] = val as string;
     }
     return out;
   },
@@ -134,7 +195,31 @@ export const headers: Kind<Record<string, string>> = {
     const pairs = parseKeyValueList(raw);
     return pairs === INVALID ? INVALID : headers.fromOption(pairs);
   },
+  // Header values are credentials more often than not: never in a message.
+  shown: (v) => {
+    if (typeof v === 'string') return '[hidden]';
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v)) {
+      out[/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) ? k : '[invalid name]'] = validHeader(k, val)
+        ? '[hidden]'
+        : '[hidden, invalid value]';
+    }
+    return out;
+  },
 };
+
+/** Node's own checks, so that what init() accepts is what a request can send. */
+function validHeader(name: string, value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Parses the `key=value,key2=value2` lists of `OTEL_RESOURCE_ATTRIBUTES` and

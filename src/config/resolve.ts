@@ -1,14 +1,21 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, describe } from '../errors.js';
 import type {
+  DiagnosticsLevel,
   LogLevel,
+  OtlpProtocol,
   LoggingOptions,
   SamplerName,
   StacklightOptions,
   TracesExporterName,
 } from '../types.js';
 import { INVALID, parseKeyValueList } from './kinds.js';
-import { SETTINGS, type Setting } from './settings.js';
+import {
+  SETTINGS,
+  SUPPORTED_PROPAGATORS,
+  implementedOtelVariables,
+  type Setting,
+} from './settings.js';
 
 /** Configuration after precedence and validation; what the rooms receive. */
 export interface ResolvedConfig {
@@ -24,6 +31,7 @@ export interface ResolvedConfig {
     maxStringLength: number;
     destination: LoggingOptions['destination'];
     transport: LoggingOptions['transport'];
+    diagnosticsLevel: DiagnosticsLevel;
   };
   metrics: {
     defaultMetrics: boolean;
@@ -37,7 +45,8 @@ export interface ResolvedConfig {
   };
   tracing: {
     enabled: boolean;
-    exporter: TracesExporterName;
+    /** One or more exporters; `['none']` exports nothing. */
+    exporter: TracesExporterName[];
     endpoint: string;
     headers: Record<string, string>;
     sampler: SamplerName;
@@ -46,10 +55,21 @@ export interface ResolvedConfig {
     maxExportBatchSize: number;
     scheduledDelayMs: number;
     exportTimeoutMs: number;
+    protocol: OtlpProtocol;
+    compression: 'gzip' | 'none';
+    certificate: string | undefined;
+    clientCertificate: string | undefined;
+    clientKey: string | undefined;
     spanProcessors: SpanProcessor[];
   };
   sentry: { dsn: string | undefined; sampleRate: number };
   shutdown: { timeoutMs: number; handleSignals: boolean };
+  /**
+   * What init() warns about once the logger exists: boolean variables that
+   * are neither true nor false, unimplemented `OTEL_*` variables, values
+   * lowered to fit the shutdown budget.
+   */
+  warnings: string[];
 }
 
 const SECTIONS: Record<string, readonly string[]> = {
@@ -61,6 +81,7 @@ const SECTIONS: Record<string, readonly string[]> = {
     'redactPaths',
     'stackTraces',
     'maxStringLength',
+    'diagnosticsLevel',
   ],
   metrics: [
     'defaultMetrics',
@@ -83,6 +104,11 @@ const SECTIONS: Record<string, readonly string[]> = {
     'maxExportBatchSize',
     'scheduledDelayMs',
     'exportTimeoutMs',
+    'protocol',
+    'compression',
+    'certificate',
+    'clientCertificate',
+    'clientKey',
     'spanProcessors',
   ],
   sentry: ['dsn', 'sampleRate'],
@@ -141,33 +167,129 @@ function nonEmpty(v: string | undefined): v is string {
   return v !== undefined && v.trim() !== '';
 }
 
+/** Where a resolved value came from: `undefined` for the default. */
+type Source = string | undefined;
+
 /** Resolves one setting: option > standard variables > STACKLIGHT_* > default. */
 function resolveSetting(
   setting: Setting<unknown>,
   options: StacklightOptions,
   env: NodeJS.ProcessEnv,
   resolved: Record<string, unknown>,
-): unknown {
+  warnings: string[],
+): [unknown, Source] {
+  const { kind } = setting;
+  const fail = (name: string, value: unknown): never => {
+    throw new ConfigError(name, kind.shown ? kind.shown(value) : value, kind.allowed);
+  };
   const given = optionAt(options, setting.option);
   if (given !== undefined) {
-    const v = setting.kind.fromOption(given);
-    if (v === INVALID) throw new ConfigError(setting.option, given, setting.kind.allowed);
-    return v;
+    const v = kind.fromOption(given);
+    if (v === INVALID) fail(setting.option, given);
+    return [v, setting.option];
   }
+  const fromEnv = (name: string, raw: string, mapped: string): [unknown, Source] => {
+    const warning = kind.envWarning?.(raw);
+    if (warning !== undefined) warnings.push(`${name} ${warning}`);
+    const v = kind.fromEnv(mapped);
+    if (v === INVALID) fail(name, raw);
+    return [v, name];
+  };
   for (const source of setting.standard ?? []) {
     const raw = source.read ? source.read(env) : env[source.name];
     if (!nonEmpty(raw)) continue;
-    const v = setting.kind.fromEnv(source.map ? source.map(raw) : raw);
-    if (v === INVALID) throw new ConfigError(source.name, raw, setting.kind.allowed);
-    return v;
+    return fromEnv(source.name, raw, source.map ? source.map(raw) : raw);
   }
   if (setting.stacklight !== undefined && nonEmpty(env[setting.stacklight])) {
     const raw = env[setting.stacklight]!;
-    const v = setting.kind.fromEnv(raw);
-    if (v === INVALID) throw new ConfigError(setting.stacklight, raw, setting.kind.allowed);
-    return v;
+    return fromEnv(setting.stacklight, raw, raw);
   }
-  return typeof setting.default === 'function' ? setting.default(resolved, env) : setting.default;
+  const d =
+    typeof setting.default === 'function' ? setting.default(resolved, env) : setting.default;
+  return [d, undefined];
+}
+
+const RATIO_SAMPLERS = new Set(['traceidratio', 'parentbased_traceidratio']);
+
+/** Options that are each valid but contradict each other, and values lowered to fit. */
+function checkCombinations(
+  config: ResolvedConfig,
+  sources: Readonly<Record<string, Source>>,
+  warnings: string[],
+): void {
+  const t = config.tracing;
+  const ratioFrom = sources['tracing.sampleRatio'];
+  if (ratioFrom !== undefined && !RATIO_SAMPLERS.has(t.sampler)) {
+    throw new ConfigError(
+      ratioFrom,
+      t.sampleRatio,
+      `left unset with the sampler "${t.sampler}" (${sources['tracing.sampler'] ?? 'the default'}), ` +
+        'which takes no ratio; use "traceidratio" or "parentbased_traceidratio" to sample by ratio',
+    );
+  }
+  const batchFrom = sources['tracing.maxExportBatchSize'];
+  if (batchFrom !== undefined && t.maxExportBatchSize > t.maxQueueSize) {
+    throw new ConfigError(
+      batchFrom,
+      t.maxExportBatchSize,
+      `at most tracing.maxQueueSize (${t.maxQueueSize}): a batch cannot be larger than the queue it is taken from`,
+    );
+  }
+  if ((t.clientCertificate === undefined) !== (t.clientKey === undefined)) {
+    const [has, lacks] =
+      t.clientKey === undefined
+        ? ['tracing.clientCertificate', 'tracing.clientKey']
+        : ['tracing.clientKey', 'tracing.clientCertificate'];
+    throw new ConfigError(
+      sources[has] ?? has,
+      '[path]',
+      `given together with ${lacks} (mutual TLS needs both the certificate and its key)`,
+    );
+  }
+  if (t.exportTimeoutMs > config.shutdown.timeoutMs) {
+    const from = sources['tracing.exportTimeoutMs'];
+    if (from !== undefined) {
+      warnings.push(
+        `${from}=${t.exportTimeoutMs} is longer than the shutdown budget (shutdown.timeoutMs=${config.shutdown.timeoutMs}); ` +
+          `exports are bounded to ${config.shutdown.timeoutMs} ms so that shutdown can always finish`,
+      );
+    }
+    t.exportTimeoutMs = config.shutdown.timeoutMs;
+  }
+}
+
+/**
+ * `OTEL_PROPAGATORS`: stacklight propagates W3C trace context and baggage;
+ * any other propagator listed is named in a warning (it is not used).
+ */
+function checkPropagators(env: NodeJS.ProcessEnv, warnings: string[]): void {
+  const raw = env.OTEL_PROPAGATORS;
+  if (!nonEmpty(raw)) return;
+  const supported = new Set<string>(SUPPORTED_PROPAGATORS);
+  const others = raw
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '' && !supported.has(p));
+  if (others.length > 0) {
+    warnings.push(
+      `OTEL_PROPAGATORS lists ${others.map((p) => `"${p}"`).join(', ')}, which stacklight does not implement: ` +
+        'it reads and writes W3C traceparent/tracestate and baggage only ("tracecontext,baggage")',
+    );
+  }
+}
+
+/** One warning naming every `OTEL_*` variable present that stacklight does not implement. */
+function checkUnimplemented(env: NodeJS.ProcessEnv, warnings: string[]): void {
+  const implemented = implementedOtelVariables();
+  const ignored = Object.keys(env)
+    .filter((k) => k.startsWith('OTEL_') && !implemented.has(k) && nonEmpty(env[k]))
+    .sort();
+  if (ignored.length > 0) {
+    warnings.push(
+      `these OpenTelemetry variables are set but not implemented by stacklight, and are ignored: ${ignored.join(', ')} ` +
+        '(docs/configuration.md lists the ones it implements)',
+    );
+  }
 }
 
 /**
@@ -200,10 +322,13 @@ export function resolveConfig(
     );
   }
   const resolved: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  const warnings: string[] = [];
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS as readonly Setting<unknown>[]) {
-    const v = resolveSetting(setting, options, env, resolved);
+    const [v, source] = resolveSetting(setting, options, env, resolved, warnings);
     resolved[setting.option] = v;
+    sources[setting.option] = source;
     setAt(out, setting.option, v);
   }
   if (resolved.service === undefined) {
@@ -253,6 +378,10 @@ export function resolveConfig(
   config.logging.destination = logging.destination;
   config.logging.transport = logging.transport;
   config.tracing.spanProcessors = [...processors];
+  config.warnings = warnings;
+  checkCombinations(config, sources, warnings);
+  checkPropagators(env, warnings);
+  checkUnimplemented(env, warnings);
   return config;
 }
 

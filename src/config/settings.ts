@@ -1,11 +1,13 @@
 import { LOG_LEVELS } from '../logging/schema.js';
-import type { LogLevel, SamplerName, TracesExporterName } from '../types.js';
+import type { DiagnosticsLevel, LogLevel, SamplerName, TracesExporterName } from '../types.js';
 import {
   INVALID,
   bool,
   headers,
   int,
+  listOf,
   oneOf,
+  readableFile,
   parseKeyValueList,
   ratio,
   stringList,
@@ -66,6 +68,28 @@ export const SAMPLERS = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ] as const satisfies readonly SamplerName[];
+
+/** Levels of stacklight's own diagnostics (`OTEL_LOG_LEVEL`'s values). */
+export const DIAGNOSTICS_LEVELS = [
+  'none',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'verbose',
+  'all',
+] as const satisfies readonly DiagnosticsLevel[];
+
+/** `tracing.protocol`: only OTLP/HTTP with protobuf bodies is implemented. */
+function protocolKind(): Kind<'http/protobuf'> {
+  const base = oneOf(['http/protobuf'] as const);
+  return {
+    ...base,
+    allowed:
+      '"http/protobuf" (stacklight exports OTLP over HTTP with protobuf bodies; "grpc" and ' +
+      '"http/json" are not supported: point the endpoint at the collector\'s OTLP/HTTP port, usually 4318)',
+  };
+}
 
 const def = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -169,15 +193,16 @@ export const SETTINGS = [
     option: 'tracing.enabled',
     kind: bool,
     standard: [{ name: 'OTEL_SDK_DISABLED', map: (raw) => flipBool(raw) }],
+    defaultDoc: 'true (OTEL_SDK_DISABLED: only "true" disables)',
     stacklight: 'STACKLIGHT_TRACING_ENABLED',
     default: true,
   }),
   def({
     option: 'tracing.exporter',
-    kind: oneOf(EXPORTERS),
+    kind: listOf(EXPORTERS),
     standard: [{ name: 'OTEL_TRACES_EXPORTER' }],
     stacklight: 'STACKLIGHT_TRACES_EXPORTER',
-    default: 'otlp',
+    default: ['otlp'],
   }),
   def({
     option: 'tracing.endpoint',
@@ -243,6 +268,59 @@ export const SETTINGS = [
     default: 10_000,
   }),
   def({
+    option: 'tracing.protocol',
+    kind: protocolKind(),
+    standard: [
+      { name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' },
+      { name: 'OTEL_EXPORTER_OTLP_PROTOCOL' },
+    ],
+    default: 'http/protobuf',
+  }),
+  def({
+    option: 'tracing.compression',
+    kind: oneOf(['gzip', 'none'] as const),
+    standard: [
+      { name: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION' },
+      { name: 'OTEL_EXPORTER_OTLP_COMPRESSION' },
+    ],
+    default: 'none',
+  }),
+  def({
+    option: 'tracing.certificate',
+    kind: readableFile,
+    standard: [
+      { name: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE' },
+      { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE' },
+    ],
+    default: undefined,
+    defaultDoc: "(Node's trusted CAs)",
+  }),
+  def({
+    option: 'tracing.clientCertificate',
+    kind: readableFile,
+    standard: [
+      { name: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE' },
+      { name: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE' },
+    ],
+    default: undefined,
+  }),
+  def({
+    option: 'tracing.clientKey',
+    kind: readableFile,
+    standard: [
+      { name: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY' },
+      { name: 'OTEL_EXPORTER_OTLP_CLIENT_KEY' },
+    ],
+    default: undefined,
+  }),
+  def({
+    option: 'logging.diagnosticsLevel',
+    kind: oneOf(DIAGNOSTICS_LEVELS),
+    standard: [{ name: 'OTEL_LOG_LEVEL' }],
+    stacklight: 'STACKLIGHT_DIAGNOSTICS_LEVEL',
+    default: 'warn',
+  }),
+  def({
     option: 'sentry.dsn',
     kind: url,
     standard: [{ name: 'SENTRY_DSN' }],
@@ -264,9 +342,71 @@ export const SETTINGS = [
   }),
 ] as const;
 
+/**
+ * OTEL_SDK_DISABLED → tracing.enabled. OpenTelemetry's boolean rule: only
+ * "true" (any case) disables; every other value leaves tracing on (and one
+ * that is not "false" is warned about, see `bool`).
+ */
 function flipBool(raw: string): string {
-  const v = raw.trim().toLowerCase();
-  if (v === 'true') return 'false';
-  if (v === 'false') return 'true';
-  return raw; // left invalid on purpose: the error names OTEL_SDK_DISABLED and the value
+  return raw.trim().toLowerCase() === 'true' ? 'false' : 'true';
 }
+
+/** The propagators of `OTEL_PROPAGATORS` that stacklight implements. */
+export const SUPPORTED_PROPAGATORS = ['tracecontext', 'baggage'] as const;
+
+/**
+ * `OTEL_*` variables that stacklight reads besides those of {@link SETTINGS}:
+ * `OTEL_PROPAGATORS` (checked, see resolve.ts) and the span and attribute
+ * limits, which the OpenTelemetry tracer provider applies.
+ */
+export const OTHER_IMPLEMENTED_OTEL = [
+  'OTEL_PROPAGATORS',
+  'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  'OTEL_ATTRIBUTE_COUNT_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT',
+  'OTEL_SPAN_EVENT_COUNT_LIMIT',
+  'OTEL_SPAN_LINK_COUNT_LIMIT',
+  'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT',
+  'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT',
+] as const;
+
+/** Every `OTEL_*` variable stacklight implements; any other present is warned about at init(). */
+export function implementedOtelVariables(): Set<string> {
+  const names = new Set<string>(OTHER_IMPLEMENTED_OTEL);
+  for (const s of SETTINGS as readonly Setting<unknown>[]) {
+    for (const src of s.standard ?? []) {
+      const name = src.name.split(' ')[0]!;
+      if (name.startsWith('OTEL_')) names.add(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * Variables of the OpenTelemetry SDK configuration that stacklight does not
+ * implement (listed in the docs). Any `OTEL_*` variable not implemented —
+ * these, or one misspelled — is named in one warning at init().
+ */
+export const UNIMPLEMENTED_OTEL_EXAMPLES = [
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_LOGS_EXPORTER',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+  'OTEL_METRIC_EXPORT_TIMEOUT',
+  'OTEL_METRICS_EXEMPLAR_FILTER',
+  'OTEL_EXPORTER_OTLP_METRICS_*',
+  'OTEL_EXPORTER_OTLP_LOGS_*',
+  'OTEL_EXPORTER_OTLP_INSECURE',
+  'OTEL_EXPORTER_OTLP_TRACES_INSECURE',
+  'OTEL_BLRP_*',
+  'OTEL_LOGRECORD_ATTRIBUTE_*',
+  'OTEL_EXPORTER_ZIPKIN_*',
+  'OTEL_EXPORTER_JAEGER_*',
+  'OTEL_EXPORTER_PROMETHEUS_*',
+  'OTEL_CONFIG_FILE',
+  'OTEL_NODE_RESOURCE_DETECTORS',
+  'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
+  'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+  'OTEL_SEMCONV_STABILITY_OPT_IN',
+] as const;

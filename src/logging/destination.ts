@@ -1,7 +1,7 @@
-import { write as fsWrite, writeSync } from 'node:fs';
+import { fstatSync, readFileSync, write as fsWrite, writeSync } from 'node:fs';
 
 /** Why lines were dropped by the default destination. */
-export type LogDropReason = 'buffer_full' | 'write_failed';
+export type LogDropReason = 'buffer_full' | 'write_failed' | 'write_timeout';
 
 /** Options of {@link BatchedFdWriter}. */
 export interface BatchedFdWriterOptions {
@@ -89,6 +89,14 @@ export class BatchedFdWriter {
   private readonly onRetry: () => void;
   /** Set while a batch waits to be retried after `EAGAIN`. */
   private retry: NodeJS.Timeout | undefined;
+  /**
+   * Set when a synchronous write gave up on a full pipe; cleared when an
+   * asynchronous write gets through. While set, synchronous writes do not
+   * wait again: a fatal line and the exit flush after it share one bound.
+   */
+  private stalled = false;
+  /** After shutdown: pending lines no longer keep the process alive. */
+  private released = false;
   private readonly ref: WeakRef<BatchedFdWriter>;
 
   constructor(options: BatchedFdWriterOptions) {
@@ -107,6 +115,7 @@ export class BatchedFdWriter {
       this.timer = undefined;
       if (!this.inFlight && this.pos > 0) this.startWrite();
     };
+    preferNonBlocking(this.fd);
     this.ref = new WeakRef(this);
     liveWriters.add(this.ref);
     forget.register(this, this.ref);
@@ -190,6 +199,7 @@ export class BatchedFdWriter {
         if (to < this.writingEnd) {
           // Still full: keep the order, retry later.
           this.retry = setTimeout(this.onRetry, RETRY_MS);
+          if (this.released) this.retry.unref();
           return;
         }
         this.doneWriting();
@@ -214,8 +224,32 @@ export class BatchedFdWriter {
   }
 
   /**
+   * Called at the end of `shutdown()`, after the flush had its time: lines
+   * still pending (a stalled reader) no longer keep the process alive, and
+   * the exit flush does not wait for the pipe again. Writing goes on while
+   * the process lives.
+   */
+  release(): void {
+    this.released = true;
+    this.retry?.unref();
+    if (this.pending > 0) this.stalled = true;
+  }
+
+  /**
+   * At process exit, after the last `flushSync()`: what is still pending
+   * (the pipe stayed full for a second) will never be written; count it.
+   */
+  dropPendingAtExit(): void {
+    if (this.failed) return;
+    const lines = this.lines + (this.inFlight || this.retry !== undefined ? this.writingLines : 0);
+    if (lines > 0) this.drop('write_timeout', lines);
+  }
+
+  /**
    * `writeSync` from `from` to `to`; returns where it got. On `EAGAIN` (a
    * full non-blocking pipe) it waits for the reader, up to a second in all.
+   * The fd is non-blocking whenever it is a pipe or a socket (see
+   * `preferNonBlocking`), so a stalled reader costs at most that second.
    * @throws the error of a write that failed otherwise
    */
   private writeAllSync(buf: Buffer, from: number, to: number): number {
@@ -226,7 +260,10 @@ export class BatchedFdWriter {
         offset += writeSync(this.fd, buf, offset, to - offset);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (waitedMs >= 1000) break;
+        if (this.stalled || waitedMs >= SYNC_WRITE_BOUND_MS) {
+          this.stalled = true;
+          break;
+        }
         sleepMs(RETRY_MS);
         waitedMs += RETRY_MS;
       }
@@ -295,11 +332,13 @@ export class BatchedFdWriter {
         // A full non-blocking pipe. Ref'd: lines not written yet keep the
         // process alive, as a write in flight does.
         this.retry = setTimeout(this.onRetry, RETRY_MS);
+        if (this.released) this.retry.unref();
         return;
       }
       this.fail(this.writingLines);
       return;
     }
+    this.stalled = false;
     this.writingOffset += n;
     this.settle(n);
     if (this.writingOffset < this.writingEnd) {
@@ -376,6 +415,47 @@ function destinationFailed(): Error {
   );
 }
 
+/** Longest a synchronous write (fatal line, exit flush) waits for a full pipe. */
+export const SYNC_WRITE_BOUND_MS = 1000;
+
+/**
+ * Makes stdout/stderr non-blocking when they are a pipe or a socket, so that
+ * no synchronous write can block for as long as a stalled reader: a full
+ * pipe then answers `EAGAIN`, which the writers retry for a bounded time.
+ *
+ * A pipe or socket handed to a process is often blocking (a parent, a
+ * container runtime), and a blocking `write(2)` into a full pipe cannot be
+ * bounded from JavaScript. Node makes fd 1 and 2 non-blocking itself when
+ * `process.stdout`/`process.stderr` are first used on a pipe (libuv opens
+ * them as pipe handles); using them once here does exactly that, through
+ * the public API. Files and terminals are left as they are.
+ */
+export function preferNonBlocking(fd: number): void {
+  if (fd !== 1 && fd !== 2) return;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFIFO() && !st.isSocket()) return;
+    // The getter creates the stream and with it the non-blocking pipe handle.
+    void (fd === 1 ? process.stdout : process.stderr).writable;
+  } catch {
+    // No such fd (closed stdout): writes fail with EBADF and are counted.
+  }
+}
+
+/**
+ * Whether `fd` is in blocking mode, where the system says (Linux's
+ * /proc/self/fdinfo); `undefined` elsewhere. For tests and diagnostics.
+ */
+export function fdIsBlocking(fd: number): boolean | undefined {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    const flags = /^flags:\s*([0-7]+)/m.exec(info);
+    return flags === null ? undefined : (parseInt(flags[1]!, 8) & 0o4000) === 0;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Blocks the thread for `ms` (only on the synchronous exit/fatal path). */
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -394,6 +474,10 @@ function registerExitHandler(): void {
   if (exitHandlerRegistered) return;
   exitHandlerRegistered = true;
   process.on('exit', () => {
-    for (const ref of liveWriters) ref.deref()?.flushSync();
+    for (const ref of liveWriters) {
+      const writer = ref.deref();
+      writer?.flushSync();
+      writer?.dropPendingAtExit();
+    }
   });
 }

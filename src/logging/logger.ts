@@ -62,6 +62,11 @@ export interface LoggerHandle {
    * shutdown.
    */
   flush(timeoutMs?: number): Promise<void>;
+  /**
+   * At the end of shutdown: the default destination's pending lines stop
+   * keeping the process alive (see `BatchedFdWriter.release`).
+   */
+  release(): void;
   /** The redactor of this logger, for Sentry events and span attributes. */
   redactor: Redactor;
 }
@@ -216,6 +221,9 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     logger,
     redactor,
     flush: (timeoutMs = 5000) => flushDestination(logger, stream, timeoutMs),
+    release: () => {
+      if (stream instanceof BatchedFdWriter) stream.release();
+    },
   };
 }
 

@@ -361,7 +361,7 @@ export const SELF_METRIC_CATALOG = {
   logLinesDroppedTotal: {
     name: 'stacklight_log_lines_dropped_total',
     type: 'counter',
-    help: 'Log lines the default stdout destination could not write, by reason (buffer_full, write_failed).',
+    help: 'Log lines the default stdout destination could not write, by reason (buffer_full, write_failed, write_timeout).',
     labelNames: ['reason'],
     boundedLabels: ['reason'],
     unit: 'lines',

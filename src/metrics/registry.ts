@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.js';
 import { MetricError } from '../errors.js';
 import { SDK_VERSION } from '../version.js';
 import { METRIC_CATALOG, SELF_METRIC_CATALOG, type MetricDefinition } from './catalog.js';
@@ -139,7 +140,7 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
     1,
   );
 
-  if (setup.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (setup.defaultMetrics) registerProcessMetrics(registry);
 
   return { registry, metrics: metrics as CatalogMetrics, self: selfMetrics, define };
 }

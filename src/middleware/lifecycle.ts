@@ -348,6 +348,37 @@ export class HttpLifecycle {
     }
   }
 
+  /**
+   * A request the server or framework answered before any hook of ours ran
+   * (see rejected.ts): counted and logged as `route="unmatched"`, without a
+   * span. `method` is unknown when the request line itself was unparsable.
+   */
+  recordRejected(method: string | undefined, status: number, reason: string): void {
+    try {
+      const d = this.unmatched;
+      const m = method === undefined ? OTHER_METHOD : methodLabel(method);
+      const code = validStatus(status);
+      if (d.metrics) {
+        const labels = this.labels;
+        labels.route = d.template;
+        labels.method = m;
+        labels.code = codeLabel(code);
+        this.telemetry.metrics.httpRequestsTotal.inc(labels);
+        this.telemetry.metrics.httpRequestDurationSeconds.observe(labels, 0);
+      }
+      const level = this.options.levelByClass[(code / 100) | 0];
+      if (d.logs && level !== undefined) {
+        (this.logger[level] as LogMethod).call(
+          this.logger,
+          { route: d.template, method: m, status: code, latency_ms: 0 },
+          `request rejected before routing: ${reason}`,
+        );
+      }
+    } catch (error) {
+      this.internalError('http_middleware', 'recording a rejected request failed', error);
+    }
+  }
+
   private record(rec: RequestRecord): void {
     const d = rec.decision!;
     const status = rec.status;

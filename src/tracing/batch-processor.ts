@@ -14,6 +14,12 @@ export interface BatchExporter<T> {
   prepare(span: ReadableSpan): T;
   export(batch: T[], done: (result: BatchResult) => void): void;
   shutdown(): Promise<void>;
+  /**
+   * Ends every export in flight at once (sockets destroyed, retries
+   * cancelled; each calls back `failed`) and refuses new ones. Optional:
+   * without it an export in flight is left to its own timeout.
+   */
+  abort?(): void;
 }
 
 /** An OpenTelemetry `SpanExporter` as a {@link BatchExporter} of the spans themselves. */
@@ -165,6 +171,25 @@ export class BoundedBatchSpanProcessor<T = ReadableSpan> implements SpanProcesso
       if (this.queue.length > 0) this.options.onDrop('shutdown', this.queue.length);
       this.queue = [];
       await this.exporter.shutdown();
+    }
+  }
+
+  /**
+   * Gives up at once: stops taking spans, counts what is queued as dropped
+   * (`shutdown`) and aborts the export in flight, whose batch is then
+   * counted as failed. Used when the shutdown budget of the flush ends.
+   */
+  abort(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length > 0) this.options.onDrop('shutdown', this.queue.length);
+    this.queue = [];
+    try {
+      if (this.exporter.abort !== undefined) this.exporter.abort();
+      else void this.exporter.shutdown().catch(() => undefined);
+    } catch {
+      // Nothing more can be done; the export's own timeout still runs.
     }
   }
 

@@ -20,7 +20,9 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/resolve.js';
+import type { TracesExporterName } from '../types.js';
 import { StacklightContextManager } from '../context.js';
 import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
@@ -32,7 +34,7 @@ import {
 import { createW3CPropagator } from './carriers.js';
 import { ids } from './ids.js';
 import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
-import { OtlpHttpExporter } from './otlp/http-exporter.js';
+import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
 
 function noop(): void {}
 
@@ -44,7 +46,11 @@ export interface TracingRoom {
   /** Problems found while registering the OpenTelemetry globals, with their fix. */
   warnings: string[];
   forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
+  /**
+   * Flushes and stops. When `signal` aborts (the shutdown budget of the
+   * flush ended), the export in flight is aborted and its sockets destroyed.
+   */
+  shutdown(signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -133,19 +139,35 @@ export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio:
  * when they end (see otlp/encode.ts), so the export queue holds bytes, not
  * span objects.
  */
-function createExporter(config: ResolvedConfig['tracing']): BatchExporter<unknown> | undefined {
-  switch (config.exporter) {
+function createExporter(
+  config: ResolvedConfig['tracing'],
+  name: TracesExporterName,
+  onExportFailure: (reason: string) => void,
+): BatchExporter<unknown> | undefined {
+  switch (name) {
     case 'otlp':
       return new OtlpHttpExporter({
         url: config.endpoint,
         headers: config.headers,
         timeoutMs: config.exportTimeoutMs,
+        compression: config.compression,
+        tls: readTls(config),
+        onFailure: onExportFailure,
       }) as BatchExporter<unknown>;
     case 'console':
       return fromSpanExporter(new ConsoleSpanExporter()) as BatchExporter<unknown>;
     case 'none':
       return undefined;
   }
+}
+
+/** The PEM files named by the TLS settings (checked readable at init()). */
+function readTls(config: ResolvedConfig['tracing']): OtlpTls | undefined {
+  const tls: OtlpTls = {};
+  if (config.certificate !== undefined) tls.ca = readFileSync(config.certificate);
+  if (config.clientCertificate !== undefined) tls.cert = readFileSync(config.clientCertificate);
+  if (config.clientKey !== undefined) tls.key = readFileSync(config.clientKey);
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 /** Resource attributes from the config plus the other `OTEL_RESOURCE_ATTRIBUTES`. */
@@ -182,6 +204,7 @@ export function createTracing(
   config: ResolvedConfig,
   onDrop: (reason: string, count: number) => void,
   env: NodeJS.ProcessEnv = process.env,
+  onExportFailure: (reason: string) => void = noop,
 ): TracingRoom {
   // Strict W3C trace context plus baggage.
   const propagator = createW3CPropagator();
@@ -199,18 +222,23 @@ export function createTracing(
   const t = config.tracing;
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
-  const exporter = createExporter(t);
-  const batch =
-    exporter === undefined
-      ? undefined
-      : new BoundedBatchSpanProcessor(exporter, {
-          maxQueueSize: t.maxQueueSize,
-          maxExportBatchSize: Math.min(t.maxExportBatchSize, t.maxQueueSize),
-          scheduledDelayMs: t.scheduledDelayMs,
-          exportTimeoutMs: t.exportTimeoutMs,
-          onDrop,
-        });
-  if (batch !== undefined) processors.unshift(batch);
+  // One bounded batch processor per exporter (`OTEL_TRACES_EXPORTER=otlp,console`).
+  const batches: BoundedBatchSpanProcessor<unknown>[] = [];
+  for (const name of new Set(t.exporter)) {
+    const exporter = createExporter(t, name, onExportFailure);
+    if (exporter === undefined) continue;
+    batches.push(
+      new BoundedBatchSpanProcessor(exporter, {
+        maxQueueSize: t.maxQueueSize,
+        maxExportBatchSize: Math.min(t.maxExportBatchSize, t.maxQueueSize),
+        scheduledDelayMs: t.scheduledDelayMs,
+        exportTimeoutMs: t.exportTimeoutMs,
+        onDrop,
+      }),
+    );
+  }
+  processors.unshift(...batches);
+  const batch = batches[0];
   const sampler = createSampler(t.sampler, t.sampleRatio);
   const provider = new NodeTracerProvider({
     resource,
@@ -260,7 +288,14 @@ export function createTracing(
       instrumentationScope: (tracer as Tracer & { instrumentationScope: InstrumentationScope })
         .instrumentationScope,
       // What the provider's processors are here: the batch processor, or none.
-      onEnd: batch === undefined ? noop : (span) => batch.onEnd(span),
+      onEnd:
+        batches.length === 0
+          ? noop
+          : batches.length === 1
+            ? (span) => batch!.onEnd(span)
+            : (span) => {
+                for (const b of batches) b.onEnd(span);
+              },
       // createSampler's samplers are the SDK's: they keep nothing they are
       // given, and where they surely drop, calling them changes nothing.
       samplerKeepsNoAttributes: true,
@@ -273,14 +308,23 @@ export function createTracing(
     propagator,
     warnings,
     forceFlush: () => provider.forceFlush(),
-    shutdown: async () => {
+    shutdown: async (signal) => {
       // Give back only the globals stacklight registered, so that a later
       // init() (tests, hot reload) can register again — first, so that a
       // flush stuck on a dead collector cannot keep them held.
       if (other === undefined) trace.disable();
       if (ownsContext) context.disable();
       if (ownsPropagator) propagation.disable();
-      await provider.shutdown();
+      const abort = (): void => {
+        for (const b of batches) b.abort();
+      };
+      if (signal?.aborted === true) abort();
+      signal?.addEventListener('abort', abort, { once: true });
+      try {
+        await provider.shutdown();
+      } finally {
+        signal?.removeEventListener('abort', abort);
+      }
     },
   };
 }

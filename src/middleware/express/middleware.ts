@@ -1,10 +1,12 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TelemetryContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import type { Telemetry } from '../../init.js';
 import { statusOfError } from '../conventions.js';
 import { pathOf, serveEndpoint, writeDraining, writeJson } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
+import { watchClientErrors } from '../rejected.js';
 import { checkTelemetry, resolveHttpOptions } from '../options.js';
 import {
   KEYED_RECORDS,
@@ -151,12 +153,21 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
   const untraced = new Set([...opts.excludeFromTraces].filter(isLiteral));
   const needPath = endpoints.size > 0 || untraced.size > 0;
   t.onShutdown('drain', 'http-express', (deadline) => lifecycle.drain(deadline));
+  // The server is known from the first request on (Express creates it in
+  // listen()): from then on, requests Node's parser rejects (431, 400) are
+  // counted as route="unmatched".
+  let serverSeen = false;
 
   return function stacklightExpressMiddleware(
     req: IncomingMessage,
     res: ServerResponse,
     next: NextFunctionLike,
   ): void {
+    if (!serverSeen) {
+      serverSeen = true;
+      const server = (req.socket as { server?: unknown } | null)?.server;
+      if (server instanceof EventEmitter) watchClientErrors(server as Server, lifecycle);
+    }
     // Registered twice (an app and its sub-app), or mounted in a Fastify app
     // with the stacklight plugin: the first one records.
     if (recordOf(res) !== undefined) {

@@ -11,6 +11,7 @@ import { ConfigError } from '../../errors.js';
 import type { Telemetry } from '../../init.js';
 import { HEALTH_BODY } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
+import { watchClientErrors, watchUnhookedResponses } from '../rejected.js';
 import { checkTelemetry, resolveHttpOptions, type ResolvedHttpOptions } from '../options.js';
 import type { RouteDecision } from '../record.js';
 import type { HttpTelemetryOptions, StacklightRouteConfig } from '../types.js';
@@ -73,6 +74,10 @@ function stacklightFastify(
     return;
   }
   const lifecycle = new HttpLifecycle(telemetry, options, { name: 'fastify' });
+  // Requests Node's parser (431, 400) or Fastify's router (bad URL encoding)
+  // answer before any hook runs: counted as route="unmatched".
+  watchClientErrors(fastify.server, lifecycle);
+  watchUnhookedResponses(fastify.server, lifecycle);
   const idHeader = options.requestIdHeader;
   // Decisions for routes registered before the plugin, by route config object.
   const late = new WeakMap<object, RouteDecision | null>();
