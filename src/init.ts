@@ -6,10 +6,16 @@ import type { Registry } from 'prom-client';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
 import { createLogger } from './logging/index.js';
+import { installCrashHandlers } from './crash-handler.js';
 import {
+  beginSentry,
   captureException as sentryCapture,
   closeSentry,
+  flushSentry,
   initSentry,
+  SENTRY_PACKAGE,
+  sentryInstalled,
+  sentryLoaded,
   type CaptureContext,
 } from './logging/sentry.js';
 import type { MetricDefinition } from './metrics/catalog.js';
@@ -65,7 +71,8 @@ export interface Telemetry {
   /**
    * Resolves once the metrics port (if configured) listens and Sentry (if
    * configured) is initialised; rejects if the port cannot be bound. Errors
-   * captured before Sentry is ready are logged but not sent to Sentry.
+   * captured before Sentry is ready are queued and sent once it is (there is
+   * no need to await this before serving).
    */
   ready(): Promise<void>;
   /** Address of the metrics port, once listening. */
@@ -114,6 +121,13 @@ function exemplarSource(): ExemplarSource {
  */
 export function init(options: StacklightOptions = {}): Telemetry {
   const config = resolveConfig(options);
+  if (config.sentry.dsn !== undefined && !sentryLoaded() && !sentryInstalled()) {
+    throw new StacklightError(
+      'STACKLIGHT_CONFIG',
+      `sentry.dsn is set (option, SENTRY_DSN or STACKLIGHT_SENTRY_DSN) but the optional peer dependency ` +
+        `"${SENTRY_PACKAGE}" is not installed. Fix: npm install ${SENTRY_PACKAGE}@^11, or unset sentry.dsn`,
+    );
+  }
   if (live !== undefined) {
     throw new StacklightError(
       'STACKLIGHT_STATE',
@@ -222,15 +236,20 @@ export function init(options: StacklightOptions = {}): Telemetry {
   }
 
   let sentryReady: Promise<boolean> = Promise.resolve(false);
-  if (config.sentry.dsn !== undefined) {
+  // With a DSN, or when the service already loaded Sentry itself (stacklight
+  // then joins its client). Captures made meanwhile are queued.
+  if (config.sentry.dsn !== undefined || sentryLoaded()) {
+    beginSentry((count) => self.internalErrorsTotal.inc({ component: 'sentry_queue' }, count));
     sentryReady = initSentry({
       dsn: config.sentry.dsn,
       service: config.service,
       env: config.env,
       release: config.version,
+      sampleRate: config.sentry.sampleRate,
+      options: config.sentry.options,
       redactor: logging.redactor,
     }).then((ok) => {
-      if (!ok) {
+      if (!ok && config.sentry.dsn !== undefined) {
         internalError('sentry');
         warnOnce(
           'sentry',
@@ -240,7 +259,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
       return ok;
     });
     sequence.add('flush', 'sentry', async (deadline) => {
-      if (await sentryReady) await closeSentry(Math.max(0, deadline - Date.now()));
+      await sentryReady;
+      await closeSentry(Math.max(0, deadline - Date.now()));
     });
   }
 
@@ -255,8 +275,29 @@ export function init(options: StacklightOptions = {}): Telemetry {
         }),
   );
 
+  let removeCrashHandlers: (() => void) | undefined;
+  if (config.shutdown.handleCrashes) {
+    removeCrashHandlers = installCrashHandlers({
+      logger,
+      capture: (err, origin) => {
+        sentryCapture(err, { level: 'fatal', tags: { mechanism: origin } });
+      },
+      flush: async () => {
+        await sentryReady;
+        await Promise.all([
+          flushSentry(config.shutdown.timeoutMs),
+          tracing.forceFlush(),
+          logging.flush(),
+        ]);
+      },
+      timeoutMs: config.shutdown.timeoutMs,
+    });
+  }
+
   let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
   const shutdown = async (): Promise<void> => {
+    removeCrashHandlers?.();
+    removeCrashHandlers = undefined;
     if (signalHandler !== undefined) {
       process.off('SIGTERM', signalHandler);
       process.off('SIGINT', signalHandler);

@@ -186,10 +186,25 @@ export interface SentryOptions {
    */
   dsn?: string;
   /**
-   * Share of error events sent, in [0, 1].
+   * Share of error events sent, in [0, 1] (Sentry's `sampleRate`).
    * @default 1
    */
   sampleRate?: number;
+  /**
+   * Sentry's own `init()` options, passed through when stacklight creates
+   * the client: `environment` (default: `env`), `release` (default:
+   * `version`), `ignoreErrors`, `beforeSend` and `beforeBreadcrumb` (run
+   * after stacklight's scrubbing), `integrations` (added to stacklight's),
+   * `maxBreadcrumbs`, … stacklight keeps Sentry off the OpenTelemetry
+   * globals and keeps its data collection off; `dsn` and `sampleRate` are
+   * set through the options above. Unused when the service created its own
+   * Sentry client (stacklight then joins that client).
+   * @example
+   * ```ts
+   * init({ service: 'core', sentry: { options: { ignoreErrors: [/AbortError/] } } });
+   * ```
+   */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 /** `shutdown` section of {@link StacklightOptions}. */
@@ -206,6 +221,17 @@ export interface ShutdownOptions {
    * Environment: `STACKLIGHT_HANDLE_SIGNALS`.
    */
   handleSignals?: boolean;
+  /**
+   * On an uncaught exception or an unhandled rejection: write one scrubbed
+   * `fatal` line, capture it to Sentry (when on) and flush, then end the
+   * process the way Node would have (exit code 1). When the service has its
+   * own `uncaughtException` / `unhandledRejection` listener, or runs with
+   * `--unhandled-rejections=warn|none`, stacklight logs and captures but
+   * leaves the process alone.
+   * @default true
+   * Environment: `STACKLIGHT_HANDLE_CRASHES`.
+   */
+  handleCrashes?: boolean;
 }
 
 /**

@@ -48,8 +48,8 @@ export interface ResolvedConfig {
     exportTimeoutMs: number;
     spanProcessors: SpanProcessor[];
   };
-  sentry: { dsn: string | undefined; sampleRate: number };
-  shutdown: { timeoutMs: number; handleSignals: boolean };
+  sentry: { dsn: string | undefined; sampleRate: number; options: Record<string, unknown> };
+  shutdown: { timeoutMs: number; handleSignals: boolean; handleCrashes: boolean };
 }
 
 const SECTIONS: Record<string, readonly string[]> = {
@@ -85,8 +85,8 @@ const SECTIONS: Record<string, readonly string[]> = {
     'exportTimeoutMs',
     'spanProcessors',
   ],
-  sentry: ['dsn', 'sampleRate'],
-  shutdown: ['timeoutMs', 'handleSignals'],
+  sentry: ['dsn', 'sampleRate', 'options'],
+  shutdown: ['timeoutMs', 'handleSignals', 'handleCrashes'],
 };
 const TOP_LEVEL = ['service', 'env', 'region', 'version', ...Object.keys(SECTIONS)];
 
@@ -246,6 +246,7 @@ export function resolveConfig(
       'an array of SpanProcessor objects (onStart, onEnd, forceFlush, shutdown)',
     );
   }
+  const sentryOptions = resolveSentryOptions(options.sentry?.options);
   const path = (out.metrics as { path: string }).path;
   if (!path.startsWith('/'))
     throw new ConfigError('metrics.path', path, 'a path starting with "/"');
@@ -253,7 +254,23 @@ export function resolveConfig(
   config.logging.destination = logging.destination;
   config.logging.transport = logging.transport;
   config.tracing.spanProcessors = [...processors];
+  config.sentry.options = sentryOptions;
   return config;
+}
+
+/** `sentry.options`: Sentry's own init options, minus the ones stacklight sets from its own settings. */
+function resolveSentryOptions(given: unknown): Record<string, unknown> {
+  if (given === undefined) return {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError('sentry.options', describe(given), "an object of Sentry's init options");
+  }
+  const own: Record<string, string> = { dsn: 'sentry.dsn', sampleRate: 'sentry.sampleRate' };
+  for (const [key, option] of Object.entries(own)) {
+    if (key in given) {
+      throw new ConfigError(`sentry.options.${key}`, '[set]', `left unset (use ${option})`);
+    }
+  }
+  return { ...(given as Record<string, unknown>) };
 }
 
 function isWritable(v: unknown): v is NonNullable<LoggingOptions['destination']> {

@@ -262,6 +262,12 @@ export const SETTINGS = [
     stacklight: 'STACKLIGHT_HANDLE_SIGNALS',
     default: false,
   }),
+  def({
+    option: 'shutdown.handleCrashes',
+    kind: bool,
+    stacklight: 'STACKLIGHT_HANDLE_CRASHES',
+    default: true,
+  }),
 ] as const;
 
 function flipBool(raw: string): string {

@@ -95,7 +95,7 @@ export class HttpLifecycle {
   private head: RequestRecord | undefined = undefined;
   private inflight = 0;
   private drained: (() => void) | undefined = undefined;
-  /** The `onError` option, else Sentry when `sentry.dsn` is configured. */
+  /** Sentry capture, then the `onError` option when given. */
   private readonly onError: ResolvedHttpOptions['onError'];
   /** True once the drain grace is over: new requests get 503. */
   refusing = false;
@@ -108,11 +108,16 @@ export class HttpLifecycle {
     this.adapter = adapter;
     this.records = adapter.records ?? TAGGED_RECORDS;
     this.tracing = telemetry.config.tracing.enabled;
+    // Sentry capture always runs (a no-op without Sentry); the `onError`
+    // hook is called as well, never instead of it.
+    const hook = options.onError;
     this.onError =
-      options.onError ??
-      (telemetry.config.sentry.dsn !== undefined
+      hook === undefined
         ? (error: unknown) => void telemetry.captureException(error)
-        : undefined);
+        : (error, ctx) => {
+            void telemetry.captureException(error);
+            hook(error, ctx);
+          };
     this.unmatched = this.decide(UNMATCHED_ROUTE);
     this.readiness = new Readiness(options.checks, {
       failed: (name, status, error, timeoutMs) =>
