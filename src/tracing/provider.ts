@@ -1,7 +1,5 @@
 import {
-  context,
   isSpanContextValid,
-  propagation,
   trace,
   TraceFlags,
   type TextMapPropagator,
@@ -33,6 +31,7 @@ import { createW3CPropagator } from './carriers.js';
 import { ids } from './ids.js';
 import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
 import { OtlpHttpExporter } from './otlp/http-exporter.js';
+import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
 
 function noop(): void {}
 
@@ -164,6 +163,46 @@ function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
   );
 }
 
+function delegateOf(provider: object): object {
+  const p = provider as { getDelegate?: () => object };
+  return typeof p.getDelegate === 'function' ? p.getDelegate() : provider;
+}
+
+/**
+ * After registering: more than one copy of the OpenTelemetry API, or an API
+ * copy of the service's that does not see stacklight's provider (its
+ * `trace.getActiveSpan()` would be undefined and its `propagation.inject`
+ * would write nothing).
+ */
+function checkApiCopies(provider: object): string[] {
+  const out: string[] = [];
+  try {
+    const copies = apiCopies();
+    const blind = serviceApis().filter(
+      ({ api }) => delegateOf(api.trace.getTracerProvider()) !== provider,
+    );
+    if (delegateOf(trace.getTracerProvider()) !== provider) {
+      blind.unshift({ copy: "stacklight's own", api: undefined as never });
+    }
+    if (blind.length > 0) {
+      out.push(
+        `the OpenTelemetry API copy ${blind.map((b) => b.copy).join(' and ')} does not see stacklight's ` +
+          `TracerProvider (installed copies: ${copies.map(describeCopy).join('; ')}): spans and trace ` +
+          `propagation through it are no-ops. Fix: run "npm dedupe" and use one @opentelemetry/api version.`,
+      );
+    } else if (copies.length > 1) {
+      out.push(
+        `${copies.length} copies of @opentelemetry/api are installed (${copies.map(describeCopy).join('; ')}). ` +
+          `They share stacklight's globals today, but instrumentations built against another copy may not. ` +
+          `Fix: run "npm dedupe" so that one @opentelemetry/api is installed.`,
+      );
+    }
+  } catch {
+    // A check must never break init().
+  }
+  return out;
+}
+
 function delegateName(): string | undefined {
   const global = trace.getTracerProvider() as { getDelegate?: () => object };
   const delegate = global.getDelegate ? global.getDelegate() : global;
@@ -219,6 +258,9 @@ export function createTracing(
     spanProcessors: processors,
   });
 
+  // Registered through the newest API copy the service resolves, so that an
+  // app on a newer @opentelemetry/api than stacklight's sees the provider too.
+  const api = apiForGlobals();
   const other = delegateName();
   if (other !== undefined) {
     warnings.push(
@@ -227,11 +269,11 @@ export function createTracing(
         `(pass extra processors as tracing.spanProcessors), or call init() before the other SDK starts.`,
     );
   } else {
-    trace.setGlobalTracerProvider(provider);
+    api.trace.setGlobalTracerProvider(provider);
   }
   // One AsyncLocalStorage for the trace and the request context (see context.ts).
   const contextManager = new StacklightContextManager().enable();
-  const ownsContext = context.setGlobalContextManager(contextManager);
+  const ownsContext = api.context.setGlobalContextManager(contextManager);
   if (!ownsContext) {
     contextManager.disable();
     warnings.push(
@@ -239,13 +281,14 @@ export function createTracing(
         'Fix: make sure it is an AsyncLocalStorage context manager, or let stacklight register its own.',
     );
   }
-  const ownsPropagator = propagation.setGlobalPropagator(propagator);
+  const ownsPropagator = api.propagation.setGlobalPropagator(propagator);
   if (!ownsPropagator) {
     warnings.push(
       'another global OpenTelemetry propagator is already registered: incoming traceparent headers may be ' +
         "parsed by it instead of stacklight's strict W3C propagator. Fix: remove the other propagation setup.",
     );
   }
+  if (other === undefined) warnings.push(...checkApiCopies(provider));
 
   const tracer = provider.getTracer('stacklight', SDK_VERSION);
   // Only when every processor is one stacklight knows: user processors get
@@ -277,9 +320,9 @@ export function createTracing(
       // Give back only the globals stacklight registered, so that a later
       // init() (tests, hot reload) can register again — first, so that a
       // flush stuck on a dead collector cannot keep them held.
-      if (other === undefined) trace.disable();
-      if (ownsContext) context.disable();
-      if (ownsPropagator) propagation.disable();
+      if (other === undefined) api.trace.disable();
+      if (ownsContext) api.context.disable();
+      if (ownsPropagator) api.propagation.disable();
       await provider.shutdown();
     },
   };
