@@ -61,7 +61,7 @@ export function installCrashHandlers(setup: CrashHandlerSetup): () => void {
     });
   };
 
-  const report = (err: unknown, origin: string, fatal: boolean): void => {
+  const report = (err: unknown, origin: string, fatal: boolean, capture = true): void => {
     try {
       setup.logger[fatal ? 'fatal' : 'error'](
         { err, extra: { origin } },
@@ -70,6 +70,7 @@ export function installCrashHandlers(setup: CrashHandlerSetup): () => void {
     } catch {
       // The logger failing must not hide the crash.
     }
+    if (!capture) return;
     try {
       setup.capture(err, origin);
     } catch {
@@ -78,10 +79,22 @@ export function installCrashHandlers(setup: CrashHandlerSetup): () => void {
   };
 
   const onException = (err: Error, origin?: string): void => {
-    const theirs = target.listenerCount('uncaughtException') > 1;
-    report(err, origin ?? 'uncaughtException', !theirs);
+    // Sentry's own fatal handler (a service's `Sentry.init` with default
+    // integrations) marks itself `_errorHandler`: it is not the service
+    // handling the error, and it captures the error itself.
+    const others = target.listeners('uncaughtException').filter((l) => l !== onException);
+    const sentryHandles = others.some((l) => (l as { _errorHandler?: boolean })._errorHandler);
+    const theirs = others.some(
+      (l) =>
+        (l as { _errorHandler?: boolean })._errorHandler !== true &&
+        l.name !== 'domainUncaughtExceptionClear',
+    );
+    report(err, origin ?? 'uncaughtException', !theirs, !sentryHandles);
     if (!theirs) end();
   };
+  // So that Sentry's fatal handler, too, counts this one as an error handler
+  // rather than the service's own (it would then never end the process).
+  Object.assign(onException, { _errorHandler: true });
   const onRejection = (reason: unknown): void => {
     const theirs = target.listenerCount('unhandledRejection') > 1;
     const mode = unhandledRejectionsMode();

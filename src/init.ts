@@ -248,6 +248,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
       sampleRate: config.sentry.sampleRate,
       options: config.sentry.options,
       redactor: logging.redactor,
+      handlesCrashes: config.shutdown.handleCrashes,
     }).then((ok) => {
       if (!ok && config.sentry.dsn !== undefined) {
         internalError('sentry');

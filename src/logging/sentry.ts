@@ -32,6 +32,12 @@ export interface SentrySetup {
   options?: Readonly<Record<string, unknown>>;
   /** The logger's redactor: events get the same redaction as log lines. */
   redactor: Redactor;
+  /**
+   * stacklight's crash handler ends the process on a fatal error: a joined
+   * client's fatal-error callback (which prints the raw, unscrubbed error
+   * and exits) is then left to it, unless the service set its own.
+   */
+  handlesCrashes?: boolean;
 }
 
 /** Extra data for one captured exception. */
@@ -177,6 +183,14 @@ export async function initSentry(setup: SentrySetup): Promise<boolean> {
           id: 'stacklight-scrub',
         }),
       );
+      if (setup.handlesCrashes === true) {
+        // `onFatalError` is read from the client's options when Sentry's
+        // uncaught-exception integration fires; Sentry still captures the
+        // error, and stacklight's handler writes the scrubbed fatal line,
+        // flushes and exits.
+        const clientOptions = existing.getOptions() as { onFatalError?: unknown };
+        clientOptions.onFatalError ??= function stacklightHandlesFatalErrors(): void {};
+      }
       S.getGlobalScope().setTags({ service: setup.service, env: setup.env });
       sentry = S;
       mode = 'joined';
