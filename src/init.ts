@@ -172,6 +172,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
     self.spansDroppedTotal.inc({ reason }, count),
   );
   live = { service: config.service };
+  // The mode chosen ('auto' resolved): the HTTP middleware reads it.
+  config.tracing.provider = tracing.mode;
 
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string): void => {

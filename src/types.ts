@@ -176,6 +176,42 @@ export interface TracingOptions {
    * stacklight's lighter one.
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Who owns the OpenTelemetry tracer provider.
+   * - `'stacklight'`: stacklight creates and registers it (the default when
+   *   no other provider is registered).
+   * - `'external'`: the service already runs the OpenTelemetry Node SDK (or
+   *   another provider); stacklight registers nothing, makes its spans with
+   *   the global provider (one `service.name`), and enriches the SERVER
+   *   span an HTTP instrumentation made instead of opening a second one.
+   * - `'auto'`: `'external'` when a provider is already registered at
+   *   `init()`, else `'stacklight'`.
+   * @default 'auto'
+   * Environment: `STACKLIGHT_TRACING_PROVIDER`.
+   */
+  provider?: TracingProviderMode;
+  /**
+   * OpenTelemetry instrumentations (e.g. `@opentelemetry/instrumentation-undici`,
+   * `-pg`, `-ioredis`), registered under stacklight's provider so that
+   * outgoing and database calls become children of its server span. They are
+   * enabled at `init()` and disabled at `shutdown()`. Create them before the
+   * modules they patch are first required.
+   */
+  instrumentations?: InstrumentationLike[];
+}
+
+/** Values of `tracing.provider`. */
+export type TracingProviderMode = 'auto' | 'stacklight' | 'external';
+
+/**
+ * What stacklight needs of an OpenTelemetry instrumentation (the
+ * `Instrumentation` interface of `@opentelemetry/instrumentation`).
+ */
+export interface InstrumentationLike {
+  readonly instrumentationName: string;
+  setTracerProvider(provider: unknown): void;
+  enable(): void;
+  disable(): void;
 }
 
 /** `sentry` section of {@link StacklightOptions}. */

@@ -1,6 +1,7 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, describe } from '../errors.js';
 import type {
+  InstrumentationLike,
   LogLevel,
   LoggingOptions,
   SamplerName,
@@ -47,6 +48,8 @@ export interface ResolvedConfig {
     scheduledDelayMs: number;
     exportTimeoutMs: number;
     spanProcessors: SpanProcessor[];
+    provider: 'auto' | 'stacklight' | 'external';
+    instrumentations: InstrumentationLike[];
   };
   sentry: { dsn: string | undefined; sampleRate: number; options: Record<string, unknown> };
   shutdown: { timeoutMs: number; handleSignals: boolean; handleCrashes: boolean };
@@ -84,6 +87,8 @@ const SECTIONS: Record<string, readonly string[]> = {
     'scheduledDelayMs',
     'exportTimeoutMs',
     'spanProcessors',
+    'provider',
+    'instrumentations',
   ],
   sentry: ['dsn', 'sampleRate', 'options'],
   shutdown: ['timeoutMs', 'handleSignals', 'handleCrashes'],
@@ -246,6 +251,14 @@ export function resolveConfig(
       'an array of SpanProcessor objects (onStart, onEnd, forceFlush, shutdown)',
     );
   }
+  const instrumentations = options.tracing?.instrumentations ?? [];
+  if (!Array.isArray(instrumentations) || !instrumentations.every(isInstrumentation)) {
+    throw new ConfigError(
+      'tracing.instrumentations',
+      describe(instrumentations),
+      'an array of OpenTelemetry instrumentations (setTracerProvider, enable, disable)',
+    );
+  }
   const sentryOptions = resolveSentryOptions(options.sentry?.options);
   const path = (out.metrics as { path: string }).path;
   if (!path.startsWith('/'))
@@ -255,6 +268,7 @@ export function resolveConfig(
   config.logging.transport = logging.transport;
   config.tracing.spanProcessors = [...processors];
   config.sentry.options = sentryOptions;
+  config.tracing.instrumentations = [...instrumentations];
   return config;
 }
 
@@ -277,6 +291,12 @@ function isWritable(v: unknown): v is NonNullable<LoggingOptions['destination']>
   return (
     typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function'
   );
+}
+
+function isInstrumentation(v: unknown): v is InstrumentationLike {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return ['setTracerProvider', 'enable', 'disable'].every((m) => typeof p[m] === 'function');
 }
 
 function isSpanProcessor(v: unknown): v is SpanProcessor {

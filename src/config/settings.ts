@@ -243,6 +243,12 @@ export const SETTINGS = [
     default: 10_000,
   }),
   def({
+    option: 'tracing.provider',
+    kind: oneOf(['auto', 'stacklight', 'external'] as const),
+    stacklight: 'STACKLIGHT_TRACING_PROVIDER',
+    default: 'auto',
+  }),
+  def({
     option: 'sentry.dsn',
     kind: url,
     standard: [{ name: 'SENTRY_DSN' }],

@@ -33,7 +33,7 @@ import {
   type RouteDecision,
 } from './record.js';
 import { createRequestIdGenerator, isValidRequestId } from './request-id.js';
-import { endServerSpan, parentContext, startServerSpan } from './server-span.js';
+import { borrowServerSpan, endServerSpan, parentContext, startServerSpan } from './server-span.js';
 
 /** What an adapter plugs into the lifecycle. */
 export interface LifecycleAdapter {
@@ -97,6 +97,11 @@ export class HttpLifecycle {
   private drained: (() => void) | undefined = undefined;
   /** Sentry capture, then the `onError` option when given. */
   private readonly onError: ResolvedHttpOptions['onError'];
+  /**
+   * Another instrumentation may have opened the request's SERVER span (an
+   * external provider, or instrumentations given to stacklight).
+   */
+  private readonly joinsServerSpans: boolean;
   /** True once the drain grace is over: new requests get 503. */
   refusing = false;
 
@@ -108,6 +113,9 @@ export class HttpLifecycle {
     this.adapter = adapter;
     this.records = adapter.records ?? TAGGED_RECORDS;
     this.tracing = telemetry.config.tracing.enabled;
+    this.joinsServerSpans =
+      telemetry.config.tracing.provider === 'external' ||
+      telemetry.config.tracing.instrumentations.length > 0;
     // Sentry capture always runs (a no-op without Sentry); the `onError`
     // hook is called as well, never instead of it.
     const hook = options.onError;
@@ -219,7 +227,12 @@ export class HttpLifecycle {
     if (this.tracing) {
       try {
         const headers = req.headers;
-        if (traced) {
+        const borrowed = traced && this.joinsServerSpans ? borrowServerSpan(decision) : undefined;
+        if (borrowed !== undefined) {
+          rec.span = borrowed.span;
+          rec.otel = borrowed.context;
+          rec.spanBorrowed = true;
+        } else if (traced) {
           const started = startServerSpan(this.telemetry.tracer, req, headers, method, decision);
           rec.span = started.span;
           rec.otel = started.context;

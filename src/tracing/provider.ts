@@ -19,6 +19,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { ResolvedConfig } from '../config/resolve.js';
+import type { InstrumentationLike } from '../types.js';
 import { StacklightContextManager } from '../context.js';
 import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
@@ -37,6 +38,8 @@ function noop(): void {}
 
 /** What the tracing room gives `init()`. */
 export interface TracingRoom {
+  /** Who owns the provider: stacklight, or the service's own SDK. */
+  mode: 'stacklight' | 'external';
   tracer: Tracer;
   provider: NodeTracerProvider | undefined;
   propagator: TextMapPropagator;
@@ -203,6 +206,79 @@ function checkApiCopies(provider: object): string[] {
   return out;
 }
 
+/**
+ * Enables OpenTelemetry instrumentations under `provider` (or the global
+ * one), the way `registerInstrumentations` of `@opentelemetry/instrumentation`
+ * does. A failing instrumentation is reported, not thrown.
+ */
+function enableInstrumentations(
+  list: readonly InstrumentationLike[],
+  provider: object | undefined,
+  warnings: string[],
+): { disable(): void } {
+  const enabled: InstrumentationLike[] = [];
+  for (const inst of list) {
+    try {
+      if (provider !== undefined) inst.setTracerProvider(provider);
+      inst.enable();
+      enabled.push(inst);
+    } catch (err) {
+      warnings.push(
+        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
+  }
+  return {
+    disable: () => {
+      for (const inst of enabled) {
+        try {
+          inst.disable();
+        } catch {
+          // Shutdown goes on.
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The service runs its own OpenTelemetry SDK (or said so with
+ * `tracing.provider: 'external'`): stacklight registers no provider, context
+ * manager or propagator, and makes its spans through the global provider, so
+ * that there is one `service.name` and one span tree. The global tracer is a
+ * proxy: an SDK started after `init()` is picked up as well.
+ */
+function externalTracing(
+  config: ResolvedConfig,
+  propagator: TextMapPropagator,
+  warnings: string[],
+): TracingRoom {
+  const t = config.tracing;
+  if (t.spanProcessors.length > 0) {
+    warnings.push(
+      'tracing.spanProcessors are not used when the tracer provider is external: add them to your ' +
+        'OpenTelemetry SDK setup instead.',
+    );
+  }
+  const instrumentations = enableInstrumentations(t.instrumentations, undefined, warnings);
+  return {
+    mode: 'external',
+    tracer: trace.getTracer('stacklight', SDK_VERSION),
+    provider: undefined,
+    propagator,
+    warnings,
+    forceFlush: async () => {
+      const p = delegateOf(trace.getTracerProvider()) as { forceFlush?: () => Promise<void> };
+      if (typeof p.forceFlush === 'function') await p.forceFlush();
+    },
+    shutdown: () => {
+      // The provider is the service's to shut down.
+      instrumentations.disable();
+      return Promise.resolve();
+    },
+  };
+}
+
 function delegateName(): string | undefined {
   const global = trace.getTracerProvider() as { getDelegate?: () => object };
   const delegate = global.getDelegate ? global.getDelegate() : global;
@@ -227,6 +303,7 @@ export function createTracing(
   const warnings: string[] = [];
   if (!config.tracing.enabled) {
     return {
+      mode: 'stacklight',
       tracer: trace.getTracer('stacklight', SDK_VERSION),
       provider: undefined,
       propagator,
@@ -236,6 +313,9 @@ export function createTracing(
     };
   }
   const t = config.tracing;
+  if (t.provider === 'external' || (t.provider === 'auto' && delegateName() !== undefined)) {
+    return externalTracing(config, propagator, warnings);
+  }
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   const exporter = createExporter(t);
@@ -310,13 +390,16 @@ export function createTracing(
       drops: samplerDrops(t.sampler, t.sampleRatio),
     });
   }
+  const instrumentations = enableInstrumentations(t.instrumentations, provider, warnings);
   return {
+    mode: 'stacklight',
     tracer,
     provider,
     propagator,
     warnings,
     forceFlush: () => provider.forceFlush(),
     shutdown: async () => {
+      instrumentations.disable();
       // Give back only the globals stacklight registered, so that a later
       // init() (tests, hot reload) can register again — first, so that a
       // flush stuck on a dead collector cannot keep them held.
