@@ -5,6 +5,7 @@
 // Usage: node scripts/consumers/run.mjs path/to/stacklight-x.y.z.tgz [scenario...]
 import { resolve } from 'node:path';
 import bare from './bare.mjs';
+import nodeSdk from './node-sdk.mjs';
 import otelApiLatest from './otel-api-latest.mjs';
 import sentryApp from './sentry-app.mjs';
 
@@ -12,6 +13,7 @@ const SCENARIOS = {
   bare,
   'otel-api-latest': otelApiLatest,
   'sentry-app': sentryApp,
+  'node-sdk': nodeSdk,
 };
 
 const tarball = resolve(process.argv[2] ?? '');

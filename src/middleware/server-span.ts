@@ -11,6 +11,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { extractContext } from '../tracing/carriers.js';
 import { OWNED_ATTRIBUTES, type OwnedSpanOptions } from '../tracing/light-tracer.js';
 import { LIGHT_TRACER, type WithLightTracer } from '../tracing/provider.js';
@@ -100,11 +101,24 @@ export function borrowServerSpan(
   decision: RouteDecision | undefined,
 ): { span: Span; context: Context } | undefined {
   const active = otelContext.active();
-  const span = trace.getSpan(active);
-  if (span === undefined || (span as { kind?: unknown }).kind !== SpanKind.SERVER) return undefined;
+  // The HTTP instrumentation keeps its SERVER span in the request context's
+  // RPC metadata (framework instrumentations, e.g. Express's, may have made
+  // their own span active since); else the active span, when it is a SERVER one.
+  const meta = getRPCMetadata(active);
+  let span: Span | undefined = meta?.type === RPCType.HTTP ? meta.span : undefined;
+  if (span === undefined) {
+    const current = trace.getSpan(active);
+    if (current === undefined || (current as { kind?: unknown }).kind !== SpanKind.SERVER)
+      return undefined;
+    span = current;
+  }
   if (span.isRecording() && decision?.spanName !== undefined) {
     span.updateName(decision.spanName);
-    if (decision.template !== UNMATCHED_ROUTE) span.setAttribute('http.route', decision.template);
+    if (decision.template !== UNMATCHED_ROUTE) {
+      span.setAttribute('http.route', decision.template);
+      // The instrumentation names its span from this when it ends it.
+      if (meta !== undefined) meta.route = decision.template;
+    }
   }
   return { span, context: active };
 }
