@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   isSpanContextValid,
   trace,
@@ -150,11 +152,25 @@ function createExporter(config: ResolvedConfig['tracing']): BatchExporter<unknow
   }
 }
 
-/** Resource attributes from the config plus the other `OTEL_RESOURCE_ATTRIBUTES`. */
+/** `service.instance.id`: random, one per process. */
+const INSTANCE_ID = randomUUID();
+
+/**
+ * Resource attributes: the service's (name, version, environment, region),
+ * the instance (`service.instance.id`, `host.name`, `process.pid`,
+ * `process.runtime.*`; no command line, which can hold secrets), plus the
+ * other `OTEL_RESOURCE_ATTRIBUTES`.
+ */
 function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
   const extra = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyValueList(env.OTEL_RESOURCE_ATTRIBUTES) : {};
   return defaultResource().merge(
     resourceFromAttributes({
+      // Per process; OTEL_RESOURCE_ATTRIBUTES may set its own.
+      'service.instance.id': INSTANCE_ID,
+      'host.name': hostname(),
+      'process.pid': process.pid,
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': process.versions.node,
       ...(extra === INVALID ? {} : extra),
       'service.name': config.service,
       'service.version': config.version,
