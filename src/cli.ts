@@ -4,10 +4,17 @@
  * (metrics linting, rule and dashboard generation); until then it prints its
  * version and the catalog.
  */
-import { allMetricDefinitions } from './metrics/catalog.js';
+import { run as catalog } from './cli/catalog.js';
+import { run as doctor } from './cli/doctor.js';
 import { SDK_VERSION } from './version.js';
 
-function main(argv: readonly string[]): number {
+// `stacklight catalog | head -1`: a closed pipe ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+async function main(argv: readonly string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case '--version':
@@ -16,10 +23,9 @@ function main(argv: readonly string[]): number {
       process.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     case 'catalog':
-      for (const m of allMetricDefinitions()) {
-        process.stdout.write(`${m.name}\t${m.type}\t${m.labelNames.join(',')}\t${m.help}\n`);
-      }
-      return 0;
+      return catalog(argv.slice(1));
+    case 'doctor':
+      return doctor(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -27,7 +33,8 @@ function main(argv: readonly string[]): number {
       process.stdout.write(
         'usage: stacklight <command>\n\n' +
           'commands:\n' +
-          '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
+          '  catalog     list every metric stacklight defines (name, type, labels, help); --json\n' +
+          '  doctor      resolved configuration and its sources, peers, API copies, modes, OTLP reachability\n' +
           '  version     print the stacklight version\n',
       );
       return 0;
@@ -37,4 +44,6 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
