@@ -4,8 +4,15 @@
  * (metrics linting, rule and dashboard generation); until then it prints its
  * version and the catalog.
  */
-import { allMetricDefinitions } from './metrics/catalog.js';
+import { run as catalog } from './cli/catalog.js';
+import { run as doctor } from './cli/doctor.js';
 import { SDK_VERSION } from './version.js';
+
+// `stacklight catalog | head -1`: a closed pipe ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command] = argv;
@@ -18,10 +25,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${SDK_VERSION}\n`);
       return 0;
     case 'catalog':
-      for (const m of allMetricDefinitions()) {
-        process.stdout.write(`${m.name}\t${m.type}\t${m.labelNames.join(',')}\t${m.help}\n`);
-      }
-      return 0;
+      return catalog(argv.slice(1));
+    case 'doctor':
+      return doctor(argv.slice(1));
     case 'rules':
       return (await import('./cli/rules.js')).run(argv.slice(1));
     case 'dashboards':
@@ -39,8 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         'usage: stacklight <command>\n\n' +
           'commands:\n' +
-          '  catalog     list every metric stacklight defines (name, type, labels, help)\n' +
+          '  catalog     list every metric stacklight defines (name, type, labels, help); --json\n' +
           '  check-metrics <url|file|->  check a /metrics exposition: naming, catalog, service label, cardinality\n' +
+          '  doctor      resolved configuration and its sources, peers, API copies, modes, OTLP reachability\n' +
           '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
           '  dashboards  write the Grafana dashboards as JSON\n' +
           '  scrape-config  print the Prometheus scrape configuration (honor_labels)\n' +

@@ -21,6 +21,7 @@ export type {
   TracesExporterName,
   TracingOptions,
 } from './types.js';
+export type { InstrumentationLike, TracingProviderMode } from './types.js';
 export type { ResolvedConfig } from './config/resolve.js';
 
 // errors

@@ -6,10 +6,16 @@ import type { Registry } from 'prom-client';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
 import { createLogger } from './logging/index.js';
+import { installCrashHandlers } from './crash-handler.js';
 import {
+  beginSentry,
   captureException as sentryCapture,
   closeSentry,
+  flushSentry,
   initSentry,
+  SENTRY_PACKAGE,
+  sentryInstalled,
+  sentryLoaded,
   type CaptureContext,
 } from './logging/sentry.js';
 import type { MetricDefinition } from './metrics/catalog.js';
@@ -67,7 +73,8 @@ export interface Telemetry {
   /**
    * Resolves once the metrics port (if configured) listens and Sentry (if
    * configured) is initialised; rejects if the port cannot be bound. Errors
-   * captured before Sentry is ready are logged but not sent to Sentry.
+   * captured before Sentry is ready are queued and sent once it is (there is
+   * no need to await this before serving).
    */
   ready(): Promise<void>;
   /** Address of the metrics port, once listening. */
@@ -139,6 +146,13 @@ export function init(options: StacklightOptions = {}): Telemetry {
         `await its shutdown() before calling init() again`,
     );
   }
+  if (config.sentry.dsn !== undefined && !sentryLoaded() && !sentryInstalled()) {
+    throw new StacklightError(
+      'STACKLIGHT_CONFIG',
+      `sentry.dsn is set (option, SENTRY_DSN or STACKLIGHT_SENTRY_DSN) but the optional peer dependency ` +
+        `"${SENTRY_PACKAGE}" is not installed. Fix: npm install ${SENTRY_PACKAGE}@^11, or unset sentry.dsn`,
+    );
+  }
   if (live !== undefined) {
     throw new StacklightError(
       'STACKLIGHT_STATE',
@@ -198,6 +212,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
     diagRank >= DIAG_RANK.info
       ? forwardOtelDiag(logger, config.logging.diagnosticsLevel)
       : undefined;
+  // The mode chosen ('auto' resolved): the HTTP middleware reads it.
+  config.tracing.provider = tracing.mode;
 
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string): void => {
@@ -264,15 +280,21 @@ export function init(options: StacklightOptions = {}): Telemetry {
   }
 
   let sentryReady: Promise<boolean> = Promise.resolve(false);
-  if (config.sentry.dsn !== undefined) {
+  // With a DSN, or when the service already loaded Sentry itself (stacklight
+  // then joins its client). Captures made meanwhile are queued.
+  if (config.sentry.dsn !== undefined || sentryLoaded()) {
+    beginSentry((count) => self.internalErrorsTotal.inc({ component: 'sentry_queue' }, count));
     sentryReady = initSentry({
       dsn: config.sentry.dsn,
       service: config.service,
       env: config.env,
       release: config.version,
+      sampleRate: config.sentry.sampleRate,
+      options: config.sentry.options,
       redactor: logging.redactor,
+      handlesCrashes: config.shutdown.handleCrashes,
     }).then((ok) => {
-      if (!ok) {
+      if (!ok && config.sentry.dsn !== undefined) {
         internalError('sentry');
         warnOnce(
           'sentry',
@@ -282,7 +304,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
       return ok;
     });
     sequence.add('flush', 'sentry', async (deadline) => {
-      if (await sentryReady) await closeSentry(Math.max(0, deadline - Date.now()));
+      await sentryReady;
+      await closeSentry(Math.max(0, deadline - Date.now()));
     });
   }
 
@@ -302,12 +325,33 @@ export function init(options: StacklightOptions = {}): Telemetry {
   // A stalled stdout must not keep the process alive once shutdown is done.
   sequence.add('close', 'log-destination', () => logging.release());
 
+  let removeCrashHandlers: (() => void) | undefined;
+  if (config.shutdown.handleCrashes) {
+    removeCrashHandlers = installCrashHandlers({
+      logger,
+      capture: (err, origin) => {
+        sentryCapture(err, { level: 'fatal', tags: { mechanism: origin } });
+      },
+      flush: async () => {
+        await sentryReady;
+        await Promise.all([
+          flushSentry(config.shutdown.timeoutMs),
+          tracing.forceFlush(),
+          logging.flush(),
+        ]);
+      },
+      timeoutMs: config.shutdown.timeoutMs,
+    });
+  }
+
   let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
   let shutdownPromise: Promise<void> | undefined;
   // One promise for every call: awaiting it twice, or from two places, waits
   // for the same sequence, and a stale handle's second call changes nothing.
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
+      removeCrashHandlers?.();
+      removeCrashHandlers = undefined;
       if (signalHandler !== undefined) {
         process.off('SIGTERM', signalHandler);
         process.off('SIGINT', signalHandler);

@@ -225,6 +225,42 @@ export interface TracingOptions {
    * stacklight's lighter one.
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Who owns the OpenTelemetry tracer provider.
+   * - `'stacklight'`: stacklight creates and registers it (the default when
+   *   no other provider is registered).
+   * - `'external'`: the service already runs the OpenTelemetry Node SDK (or
+   *   another provider); stacklight registers nothing, makes its spans with
+   *   the global provider (one `service.name`), and enriches the SERVER
+   *   span an HTTP instrumentation made instead of opening a second one.
+   * - `'auto'`: `'external'` when a provider is already registered at
+   *   `init()`, else `'stacklight'`.
+   * @default 'auto'
+   * Environment: `STACKLIGHT_TRACING_PROVIDER`.
+   */
+  provider?: TracingProviderMode;
+  /**
+   * OpenTelemetry instrumentations (e.g. `@opentelemetry/instrumentation-undici`,
+   * `-pg`, `-ioredis`), registered under stacklight's provider so that
+   * outgoing and database calls become children of its server span. They are
+   * enabled at `init()` and disabled at `shutdown()`. Create them before the
+   * modules they patch are first required.
+   */
+  instrumentations?: InstrumentationLike[];
+}
+
+/** Values of `tracing.provider`. */
+export type TracingProviderMode = 'auto' | 'stacklight' | 'external';
+
+/**
+ * What stacklight needs of an OpenTelemetry instrumentation (the
+ * `Instrumentation` interface of `@opentelemetry/instrumentation`).
+ */
+export interface InstrumentationLike {
+  readonly instrumentationName: string;
+  setTracerProvider(provider: unknown): void;
+  enable(): void;
+  disable(): void;
 }
 
 /** `sentry` section of {@link StacklightOptions}. */
@@ -235,10 +271,25 @@ export interface SentryOptions {
    */
   dsn?: string;
   /**
-   * Share of error events sent, in [0, 1].
+   * Share of error events sent, in [0, 1] (Sentry's `sampleRate`).
    * @default 1
    */
   sampleRate?: number;
+  /**
+   * Sentry's own `init()` options, passed through when stacklight creates
+   * the client: `environment` (default: `env`), `release` (default:
+   * `version`), `ignoreErrors`, `beforeSend` and `beforeBreadcrumb` (run
+   * after stacklight's scrubbing), `integrations` (added to stacklight's),
+   * `maxBreadcrumbs`, … stacklight keeps Sentry off the OpenTelemetry
+   * globals and keeps its data collection off; `dsn` and `sampleRate` are
+   * set through the options above. Unused when the service created its own
+   * Sentry client (stacklight then joins that client).
+   * @example
+   * ```ts
+   * init({ service: 'core', sentry: { options: { ignoreErrors: [/AbortError/] } } });
+   * ```
+   */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 /** `shutdown` section of {@link StacklightOptions}. */
@@ -255,6 +306,17 @@ export interface ShutdownOptions {
    * Environment: `STACKLIGHT_HANDLE_SIGNALS`.
    */
   handleSignals?: boolean;
+  /**
+   * On an uncaught exception or an unhandled rejection: write one scrubbed
+   * `fatal` line, capture it to Sentry (when on) and flush, then end the
+   * process the way Node would have (exit code 1). When the service has its
+   * own `uncaughtException` / `unhandledRejection` listener, or runs with
+   * `--unhandled-rejections=warn|none`, stacklight logs and captures but
+   * leaves the process alone.
+   * @default true
+   * Environment: `STACKLIGHT_HANDLE_CRASHES`.
+   */
+  handleCrashes?: boolean;
 }
 
 /**

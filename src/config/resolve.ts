@@ -2,6 +2,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, describe } from '../errors.js';
 import type {
   DiagnosticsLevel,
+  InstrumentationLike,
   LogLevel,
   OtlpProtocol,
   LoggingOptions,
@@ -61,9 +62,11 @@ export interface ResolvedConfig {
     clientCertificate: string | undefined;
     clientKey: string | undefined;
     spanProcessors: SpanProcessor[];
+    provider: 'auto' | 'stacklight' | 'external';
+    instrumentations: InstrumentationLike[];
   };
-  sentry: { dsn: string | undefined; sampleRate: number };
-  shutdown: { timeoutMs: number; handleSignals: boolean };
+  sentry: { dsn: string | undefined; sampleRate: number; options: Record<string, unknown> };
+  shutdown: { timeoutMs: number; handleSignals: boolean; handleCrashes: boolean };
   /**
    * What init() warns about once the logger exists: boolean variables that
    * are neither true nor false, unimplemented `OTEL_*` variables, values
@@ -110,9 +113,11 @@ const SECTIONS: Record<string, readonly string[]> = {
     'clientCertificate',
     'clientKey',
     'spanProcessors',
+    'provider',
+    'instrumentations',
   ],
-  sentry: ['dsn', 'sampleRate'],
-  shutdown: ['timeoutMs', 'handleSignals'],
+  sentry: ['dsn', 'sampleRate', 'options'],
+  shutdown: ['timeoutMs', 'handleSignals', 'handleCrashes'],
 };
 const TOP_LEVEL = ['service', 'env', 'region', 'version', ...Object.keys(SECTIONS)];
 
@@ -371,6 +376,15 @@ export function resolveConfig(
       'an array of SpanProcessor objects (onStart, onEnd, forceFlush, shutdown)',
     );
   }
+  const instrumentations = options.tracing?.instrumentations ?? [];
+  if (!Array.isArray(instrumentations) || !instrumentations.every(isInstrumentation)) {
+    throw new ConfigError(
+      'tracing.instrumentations',
+      describe(instrumentations),
+      'an array of OpenTelemetry instrumentations (setTracerProvider, enable, disable)',
+    );
+  }
+  const sentryOptions = resolveSentryOptions(options.sentry?.options);
   const path = (out.metrics as { path: string }).path;
   if (!path.startsWith('/'))
     throw new ConfigError('metrics.path', path, 'a path starting with "/"');
@@ -382,13 +396,36 @@ export function resolveConfig(
   checkCombinations(config, sources, warnings);
   checkPropagators(env, warnings);
   checkUnimplemented(env, warnings);
+  config.sentry.options = sentryOptions;
+  config.tracing.instrumentations = [...instrumentations];
   return config;
+}
+
+/** `sentry.options`: Sentry's own init options, minus the ones stacklight sets from its own settings. */
+function resolveSentryOptions(given: unknown): Record<string, unknown> {
+  if (given === undefined) return {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError('sentry.options', describe(given), "an object of Sentry's init options");
+  }
+  const own: Record<string, string> = { dsn: 'sentry.dsn', sampleRate: 'sentry.sampleRate' };
+  for (const [key, option] of Object.entries(own)) {
+    if (key in given) {
+      throw new ConfigError(`sentry.options.${key}`, '[set]', `left unset (use ${option})`);
+    }
+  }
+  return { ...(given as Record<string, unknown>) };
 }
 
 function isWritable(v: unknown): v is NonNullable<LoggingOptions['destination']> {
   return (
     typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function'
   );
+}
+
+function isInstrumentation(v: unknown): v is InstrumentationLike {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return ['setTracerProvider', 'enable', 'disable'].every((m) => typeof p[m] === 'function');
 }
 
 function isSpanProcessor(v: unknown): v is SpanProcessor {

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../logging/schema.js';
 import type { DiagnosticsLevel, LogLevel, SamplerName, TracesExporterName } from '../types.js';
 import {
@@ -94,6 +97,49 @@ function protocolKind(): Kind<'http/protobuf'> {
 const def = <T>(s: Setting<T>): Setting<T> => s;
 
 /**
+ * `LOG_LEVEL` when it names a level (lower-cased; `warning` is `warn`).
+ * A value that names no level is an error naming the variable, like any
+ * other invalid source.
+ */
+function logLevelFallback(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.LOG_LEVEL;
+  if (raw === undefined || raw.trim() === '') return 'info';
+  const v = raw.trim().toLowerCase();
+  const level = v === 'warning' ? 'warn' : v;
+  if ((LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  throw new ConfigError('LOG_LEVEL', raw, `one of ${LEVELS.map((l) => `"${l}"`).join(', ')}`);
+}
+
+/**
+ * The `version` of the service's package.json: the one nearest to the
+ * working directory (walking up), else the main module's. `undefined` when
+ * none is found or it has no version.
+ */
+export function appPackageVersion(
+  cwd: string = process.cwd(),
+  main: string | undefined = process.argv[1],
+): string | undefined {
+  for (const start of [cwd, main === undefined ? undefined : dirname(main)]) {
+    let dir = start;
+    while (dir !== undefined) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) {
+        try {
+          const v = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+          if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 128);
+        } catch {
+          // Unreadable: try the next start.
+        }
+        break;
+      }
+      const up = dirname(dir);
+      dir = up === dir ? undefined : up;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Every setting that can come from the environment, in resolution order.
  * docs/configuration.md is generated from this table.
  */
@@ -127,14 +173,17 @@ export const SETTINGS = [
     kind: text(128),
     standard: [resourceAttr('service.version')],
     stacklight: 'STACKLIGHT_VERSION',
-    default: (_r, env) => env.npm_package_version ?? '0.0.0',
-    defaultDoc: 'npm_package_version, else "0.0.0"',
+    default: (_r, env) => env.npm_package_version ?? appPackageVersion() ?? '0.0.0',
+    defaultDoc:
+      'npm_package_version, else "version" of the package.json nearest to the working directory, else "0.0.0"',
   }),
   def({
     option: 'logging.level',
     kind: oneOf(LEVELS),
     stacklight: 'STACKLIGHT_LOG_LEVEL',
-    default: 'info',
+    // LOG_LEVEL, the variable many tools share, as a fallback (any case).
+    default: (_r, env) => logLevelFallback(env),
+    defaultDoc: 'LOG_LEVEL (any case), else "info"',
   }),
   def({
     option: 'logging.stackTraces',
@@ -321,6 +370,12 @@ export const SETTINGS = [
     default: 'warn',
   }),
   def({
+    option: 'tracing.provider',
+    kind: oneOf(['auto', 'stacklight', 'external'] as const),
+    stacklight: 'STACKLIGHT_TRACING_PROVIDER',
+    default: 'auto',
+  }),
+  def({
     option: 'sentry.dsn',
     kind: url,
     standard: [{ name: 'SENTRY_DSN' }],
@@ -339,6 +394,12 @@ export const SETTINGS = [
     kind: bool,
     stacklight: 'STACKLIGHT_HANDLE_SIGNALS',
     default: false,
+  }),
+  def({
+    option: 'shutdown.handleCrashes',
+    kind: bool,
+    stacklight: 'STACKLIGHT_HANDLE_CRASHES',
+    default: true,
   }),
 ] as const;
 

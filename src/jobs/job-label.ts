@@ -2,11 +2,11 @@ import { ConfigError } from '../errors.js';
 import type { JobLabel } from './types.js';
 
 /**
- * The `job` label values the spec's PromQL and SLIs use
- * (`job_duration_ms_bucket{job="import"}`, `job_duration_ms{job=import|score|sim|digest}`),
- * keyed by the product's job names. The default of `jobLabel`: a job named
- * here is labelled with the spec's short value, any other job with its own
- * name, so the spec's queries work unchanged and new jobs need no mapping.
+ * An example mapping for `jobLabel`: the `job` label values the
+ * observability spec's PromQL and SLIs use (`job_duration_ms_bucket{job="import"}`,
+ * `job_duration_ms{job=import|score|sim|digest}`), keyed by that product's
+ * job names. Pass it (or your own) as `jobLabel`; the default labels every
+ * job with its own name.
  */
 export const SPEC_JOB_LABELS: Readonly<Record<string, string>> = Object.freeze({
   'import.trades': 'import',
@@ -28,7 +28,7 @@ export function jobLabelResolver(
   option: JobLabel | undefined,
   onError: (err: unknown) => void,
 ): JobLabelFn {
-  const given = option ?? SPEC_JOB_LABELS;
+  const given = option ?? {};
   if (typeof given === 'function') {
     const cache = new Map<string, string>();
     return (name, queue) => {

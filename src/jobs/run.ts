@@ -194,6 +194,14 @@ export class JobRun {
           'job failed',
         );
         endSpanWithError(this.span, this.rt.redactor, err);
+        // A job failing for good goes to Sentry (a no-op without it), tagged
+        // with queue, job and jobId from the run's context.
+        if (final) {
+          this.rt.telemetry.captureException(err, {
+            tags: { attempt: String(this.attempt) },
+            extra: { queue: this.labels.queue, jobLabel: this.labels.job },
+          });
+        }
       }
     } catch (failure) {
       this.rt.fault('jobs', 'jobs:run', `recording a job end failed: ${messageOf(failure)}`);

@@ -79,8 +79,10 @@ export interface ProcessorOptions {
   /**
    * Value of the `job` label of `job_duration_ms` and the job counters.
    * Log lines and spans always carry the job name as given.
-   * @default SPEC_JOB_LABELS (import.trades → import, score.bias → score,
-   *   simulate.simple → sim, digest.weekly → digest; other names as given)
+   * @default the job name as given
+   * @example `{ jobLabel: SPEC_JOB_LABELS }` (import.trades → import,
+   *   score.bias → score, simulate.simple → sim, digest.weekly → digest;
+   *   other names as given)
    */
   jobLabel?: JobLabel;
   /**

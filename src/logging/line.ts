@@ -135,7 +135,20 @@ function copyKeys(
   return out;
 }
 
-/** `mixinMergeStrategy`: the mixin's object already holds the caller's fields. */
+/**
+ * `mixinMergeStrategy`: the mixin's object already holds the caller's fields.
+ * `@opentelemetry/instrumentation-pino` wraps the mixin and adds
+ * `trace_id`/`span_id`/`trace_flags` to that object: they are dropped, since
+ * the line already carries `traceId`/`spanId` of the same active span, and
+ * the schema has no such fields. (A caller's own `trace_id` never gets here
+ * as a top-level key: the mixin moves unknown keys under `extra`.)
+ */
 export function takeMixin(_callerFields: object, mixinObject: object): object {
-  return mixinObject;
+  const o = mixinObject as Record<string, unknown>;
+  if (o['trace_flags'] !== undefined) {
+    delete o['trace_id'];
+    delete o['span_id'];
+    delete o['trace_flags'];
+  }
+  return o;
 }

@@ -34,7 +34,7 @@ import {
   type RouteDecision,
 } from './record.js';
 import { createRequestIdGenerator, isValidRequestId } from './request-id.js';
-import { endServerSpan, parentContext, startServerSpan } from './server-span.js';
+import { borrowServerSpan, endServerSpan, parentContext, startServerSpan } from './server-span.js';
 
 /** What an adapter plugs into the lifecycle. */
 export interface LifecycleAdapter {
@@ -96,8 +96,13 @@ export class HttpLifecycle {
   private head: RequestRecord | undefined = undefined;
   private inflight = 0;
   private drained: (() => void) | undefined = undefined;
-  /** The `onError` option, else Sentry when `sentry.dsn` is configured. */
+  /** Sentry capture, then the `onError` option when given. */
   private readonly onError: ResolvedHttpOptions['onError'];
+  /**
+   * Another instrumentation may have opened the request's SERVER span (an
+   * external provider, or instrumentations given to stacklight).
+   */
+  private readonly joinsServerSpans: boolean;
   /** True once the drain grace is over: new requests get 503. */
   refusing = false;
 
@@ -109,11 +114,19 @@ export class HttpLifecycle {
     this.adapter = adapter;
     this.records = adapter.records ?? TAGGED_RECORDS;
     this.tracing = telemetry.config.tracing.enabled;
+    this.joinsServerSpans =
+      telemetry.config.tracing.provider === 'external' ||
+      telemetry.config.tracing.instrumentations.length > 0;
+    // Sentry capture always runs (a no-op without Sentry); the `onError`
+    // hook is called as well, never instead of it.
+    const hook = options.onError;
     this.onError =
-      options.onError ??
-      (telemetry.config.sentry.dsn !== undefined
+      hook === undefined
         ? (error: unknown) => void telemetry.captureException(error)
-        : undefined);
+        : (error, ctx) => {
+            void telemetry.captureException(error);
+            hook(error, ctx);
+          };
     this.unmatched = this.decide(UNMATCHED_ROUTE);
     this.readiness = new Readiness(options.checks, {
       failed: (name, status, error, timeoutMs) =>
@@ -215,7 +228,12 @@ export class HttpLifecycle {
     if (this.tracing) {
       try {
         const headers = req.headers;
-        if (traced) {
+        const borrowed = traced && this.joinsServerSpans ? borrowServerSpan(decision) : undefined;
+        if (borrowed !== undefined) {
+          rec.span = borrowed.span;
+          rec.otel = borrowed.context;
+          rec.spanBorrowed = true;
+        } else if (traced) {
           const started = startServerSpan(this.telemetry.tracer, req, headers, method, decision);
           rec.span = started.span;
           rec.otel = started.context;

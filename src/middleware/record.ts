@@ -56,6 +56,8 @@ export class RequestRecord {
   /** Route decision; `undefined` until the route is known (Express: at the end). */
   decision: RouteDecision | undefined;
   span: Span | undefined = undefined;
+  /** `span` is another instrumentation's SERVER span: enriched, never ended by stacklight. */
+  spanBorrowed = false;
   /** The OpenTelemetry context of the request (server span active), when tracing. */
   otel: Context | undefined = undefined;
   /** The framework's request object, passed to the `userId` callback. */

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
+  context as otelContext,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -8,7 +9,9 @@ import {
   type Exception,
   type Span,
   type Tracer,
+  trace,
 } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { extractContext } from '../tracing/carriers.js';
 import { OWNED_ATTRIBUTES, type OwnedSpanOptions } from '../tracing/light-tracer.js';
 import { LIGHT_TRACER, type WithLightTracer } from '../tracing/provider.js';
@@ -88,6 +91,38 @@ export function startServerSpan(
   return { span, context: contextWithSpan(parent, span) };
 }
 
+/**
+ * The SERVER span an HTTP instrumentation (the OpenTelemetry Node SDK's, or
+ * one in `tracing.instrumentations`) already opened for this request, active
+ * when the framework runs: stacklight enriches it (route, name, error)
+ * instead of opening a second SERVER span. `undefined` when there is none.
+ */
+export function borrowServerSpan(
+  decision: RouteDecision | undefined,
+): { span: Span; context: Context } | undefined {
+  const active = otelContext.active();
+  // The HTTP instrumentation keeps its SERVER span in the request context's
+  // RPC metadata (framework instrumentations, e.g. Express's, may have made
+  // their own span active since); else the active span, when it is a SERVER one.
+  const meta = getRPCMetadata(active);
+  let span: Span | undefined = meta?.type === RPCType.HTTP ? meta.span : undefined;
+  if (span === undefined) {
+    const current = trace.getSpan(active);
+    if (current === undefined || (current as { kind?: unknown }).kind !== SpanKind.SERVER)
+      return undefined;
+    span = current;
+  }
+  if (span.isRecording() && decision?.spanName !== undefined) {
+    span.updateName(decision.spanName);
+    if (decision.template !== UNMATCHED_ROUTE) {
+      span.setAttribute('http.route', decision.template);
+      // The instrumentation names its span from this when it ends it.
+      if (meta !== undefined) meta.route = decision.template;
+    }
+  }
+  return { span, context: active };
+}
+
 function toException(error: unknown): Exception {
   if (typeof error === 'string') return error;
   if (error instanceof Error) return error;
@@ -133,6 +168,19 @@ export function endServerSpan(
   status: number,
 ): void {
   if (span.isRecording()) {
+    if (rec.spanBorrowed) {
+      // Named, ended and given its status code by the instrumentation that
+      // opened it: stacklight adds the route and the error.
+      if (!rec.namedAtStart && d.spanName !== undefined) {
+        span.updateName(d.spanName);
+        span.setAttribute('http.route', d.template);
+      }
+      if (status >= 500 && rec.hasError) {
+        span.recordException(toException(rec.error));
+        span.setAttribute('error.type', errorTypeOf(rec.error, status));
+      }
+      return;
+    }
     if (!rec.namedAtStart && d.spanName !== undefined) {
       // Express: the route is only known now.
       span.updateName(d.spanName);
@@ -154,5 +202,5 @@ export function endServerSpan(
       );
     }
   }
-  span.end();
+  if (!rec.spanBorrowed) span.end();
 }

@@ -145,8 +145,9 @@ export interface HttpTelemetryOptions<Req = unknown> {
   /**
    * Called with the error of every request that failed with a 5xx (thrown
    * or rejected handler, error passed to `next`), in the request's context,
-   * after its log line. For Sentry or another error tracker. A throw is
-   * counted and warned about once.
+   * after its log line. For another error tracker or your own alerting:
+   * stacklight's Sentry capture runs as well (a hook never turns it off).
+   * A throw is counted and warned about once.
    */
   onError?: RequestErrorHook;
 }

@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
-  context,
   isSpanContextValid,
-  propagation,
   trace,
   TraceFlags,
   type TextMapPropagator,
@@ -22,7 +22,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/resolve.js';
-import type { TracesExporterName } from '../types.js';
+import type { InstrumentationLike, TracesExporterName } from '../types.js';
 import { StacklightContextManager } from '../context.js';
 import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
@@ -35,11 +35,14 @@ import { createW3CPropagator } from './carriers.js';
 import { ids } from './ids.js';
 import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
 import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
+import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
 
 function noop(): void {}
 
 /** What the tracing room gives `init()`. */
 export interface TracingRoom {
+  /** Who owns the provider: stacklight, or the service's own SDK. */
+  mode: 'stacklight' | 'external';
   tracer: Tracer;
   provider: NodeTracerProvider | undefined;
   propagator: TextMapPropagator;
@@ -170,11 +173,25 @@ function readTls(config: ResolvedConfig['tracing']): OtlpTls | undefined {
   return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
-/** Resource attributes from the config plus the other `OTEL_RESOURCE_ATTRIBUTES`. */
+/** `service.instance.id`: random, one per process. */
+const INSTANCE_ID = randomUUID();
+
+/**
+ * Resource attributes: the service's (name, version, environment, region),
+ * the instance (`service.instance.id`, `host.name`, `process.pid`,
+ * `process.runtime.*`; no command line, which can hold secrets), plus the
+ * other `OTEL_RESOURCE_ATTRIBUTES`.
+ */
 function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
   const extra = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyValueList(env.OTEL_RESOURCE_ATTRIBUTES) : {};
   return defaultResource().merge(
     resourceFromAttributes({
+      // Per process; OTEL_RESOURCE_ATTRIBUTES may set its own.
+      'service.instance.id': INSTANCE_ID,
+      'host.name': hostname(),
+      'process.pid': process.pid,
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': process.versions.node,
       ...(extra === INVALID ? {} : extra),
       'service.name': config.service,
       'service.version': config.version,
@@ -184,6 +201,119 @@ function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
       'telemetry.distro.version': SDK_VERSION,
     }),
   );
+}
+
+function delegateOf(provider: object): object {
+  const p = provider as { getDelegate?: () => object };
+  return typeof p.getDelegate === 'function' ? p.getDelegate() : provider;
+}
+
+/**
+ * After registering: more than one copy of the OpenTelemetry API, or an API
+ * copy of the service's that does not see stacklight's provider (its
+ * `trace.getActiveSpan()` would be undefined and its `propagation.inject`
+ * would write nothing).
+ */
+function checkApiCopies(provider: object): string[] {
+  const out: string[] = [];
+  try {
+    const copies = apiCopies();
+    const blind = serviceApis().filter(
+      ({ api }) => delegateOf(api.trace.getTracerProvider()) !== provider,
+    );
+    if (delegateOf(trace.getTracerProvider()) !== provider) {
+      blind.unshift({ copy: "stacklight's own", api: undefined as never });
+    }
+    if (blind.length > 0) {
+      out.push(
+        `the OpenTelemetry API copy ${blind.map((b) => b.copy).join(' and ')} does not see stacklight's ` +
+          `TracerProvider (installed copies: ${copies.map(describeCopy).join('; ')}): spans and trace ` +
+          `propagation through it are no-ops. Fix: run "npm dedupe" and use one @opentelemetry/api version.`,
+      );
+    } else if (copies.length > 1) {
+      out.push(
+        `${copies.length} copies of @opentelemetry/api are installed (${copies.map(describeCopy).join('; ')}). ` +
+          `They share stacklight's globals today, but instrumentations built against another copy may not. ` +
+          `Fix: run "npm dedupe" so that one @opentelemetry/api is installed.`,
+      );
+    }
+  } catch {
+    // A check must never break init().
+  }
+  return out;
+}
+
+/**
+ * Enables OpenTelemetry instrumentations under `provider` (or the global
+ * one), the way `registerInstrumentations` of `@opentelemetry/instrumentation`
+ * does. A failing instrumentation is reported, not thrown.
+ */
+function enableInstrumentations(
+  list: readonly InstrumentationLike[],
+  provider: object | undefined,
+  warnings: string[],
+): { disable(): void } {
+  const enabled: InstrumentationLike[] = [];
+  for (const inst of list) {
+    try {
+      if (provider !== undefined) inst.setTracerProvider(provider);
+      inst.enable();
+      enabled.push(inst);
+    } catch (err) {
+      warnings.push(
+        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
+  }
+  return {
+    disable: () => {
+      for (const inst of enabled) {
+        try {
+          inst.disable();
+        } catch {
+          // Shutdown goes on.
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The service runs its own OpenTelemetry SDK (or said so with
+ * `tracing.provider: 'external'`): stacklight registers no provider, context
+ * manager or propagator, and makes its spans through the global provider, so
+ * that there is one `service.name` and one span tree. The global tracer is a
+ * proxy: an SDK started after `init()` is picked up as well.
+ */
+function externalTracing(
+  config: ResolvedConfig,
+  propagator: TextMapPropagator,
+  warnings: string[],
+): TracingRoom {
+  const t = config.tracing;
+  if (t.spanProcessors.length > 0) {
+    warnings.push(
+      'tracing.spanProcessors are not used when the tracer provider is external: add them to your ' +
+        'OpenTelemetry SDK setup instead.',
+    );
+  }
+  const instrumentations = enableInstrumentations(t.instrumentations, undefined, warnings);
+  return {
+    mode: 'external',
+    tracer: trace.getTracer('stacklight', SDK_VERSION),
+    provider: undefined,
+    propagator,
+    warnings,
+    forceFlush: async () => {
+      const p = delegateOf(trace.getTracerProvider()) as { forceFlush?: () => Promise<void> };
+      if (typeof p.forceFlush === 'function') await p.forceFlush();
+    },
+    shutdown: () => {
+      // The provider is the service's to shut down.
+      instrumentations.disable();
+      return Promise.resolve();
+    },
+  };
 }
 
 function delegateName(): string | undefined {
@@ -211,6 +341,7 @@ export function createTracing(
   const warnings: string[] = [];
   if (!config.tracing.enabled) {
     return {
+      mode: 'stacklight',
       tracer: trace.getTracer('stacklight', SDK_VERSION),
       provider: undefined,
       propagator,
@@ -220,6 +351,9 @@ export function createTracing(
     };
   }
   const t = config.tracing;
+  if (t.provider === 'external' || (t.provider === 'auto' && delegateName() !== undefined)) {
+    return externalTracing(config, propagator, warnings);
+  }
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   // One bounded batch processor per exporter (`OTEL_TRACES_EXPORTER=otlp,console`).
@@ -247,6 +381,9 @@ export function createTracing(
     spanProcessors: processors,
   });
 
+  // Registered through the newest API copy the service resolves, so that an
+  // app on a newer @opentelemetry/api than stacklight's sees the provider too.
+  const api = apiForGlobals();
   const other = delegateName();
   if (other !== undefined) {
     warnings.push(
@@ -255,11 +392,11 @@ export function createTracing(
         `(pass extra processors as tracing.spanProcessors), or call init() before the other SDK starts.`,
     );
   } else {
-    trace.setGlobalTracerProvider(provider);
+    api.trace.setGlobalTracerProvider(provider);
   }
   // One AsyncLocalStorage for the trace and the request context (see context.ts).
   const contextManager = new StacklightContextManager().enable();
-  const ownsContext = context.setGlobalContextManager(contextManager);
+  const ownsContext = api.context.setGlobalContextManager(contextManager);
   if (!ownsContext) {
     contextManager.disable();
     warnings.push(
@@ -267,13 +404,14 @@ export function createTracing(
         'Fix: make sure it is an AsyncLocalStorage context manager, or let stacklight register its own.',
     );
   }
-  const ownsPropagator = propagation.setGlobalPropagator(propagator);
+  const ownsPropagator = api.propagation.setGlobalPropagator(propagator);
   if (!ownsPropagator) {
     warnings.push(
       'another global OpenTelemetry propagator is already registered: incoming traceparent headers may be ' +
         "parsed by it instead of stacklight's strict W3C propagator. Fix: remove the other propagation setup.",
     );
   }
+  if (other === undefined) warnings.push(...checkApiCopies(provider));
 
   const tracer = provider.getTracer('stacklight', SDK_VERSION);
   // Only when every processor is one stacklight knows: user processors get
@@ -302,19 +440,22 @@ export function createTracing(
       drops: samplerDrops(t.sampler, t.sampleRatio),
     });
   }
+  const instrumentations = enableInstrumentations(t.instrumentations, provider, warnings);
   return {
+    mode: 'stacklight',
     tracer,
     provider,
     propagator,
     warnings,
     forceFlush: () => provider.forceFlush(),
     shutdown: async (signal) => {
+      instrumentations.disable();
       // Give back only the globals stacklight registered, so that a later
       // init() (tests, hot reload) can register again — first, so that a
       // flush stuck on a dead collector cannot keep them held.
-      if (other === undefined) trace.disable();
-      if (ownsContext) context.disable();
-      if (ownsPropagator) propagation.disable();
+      if (other === undefined) api.trace.disable();
+      if (ownsContext) api.context.disable();
+      if (ownsPropagator) api.propagation.disable();
       const abort = (): void => {
         for (const b of batches) b.abort();
       };

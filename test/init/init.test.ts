@@ -122,11 +122,16 @@ describe('init()', () => {
     sampled.end();
   });
 
-  it('warns once, with the fix, when another tracer provider is already registered', async () => {
+  it('warns once, with the fix, when told to own the provider while another is registered', async () => {
     const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
     trace.setGlobalTracerProvider(new BasicTracerProvider());
     const { lines, destination } = capture();
-    live = init({ service: 'edge', logging: { destination }, tracing: { exporter: 'none' } });
+    // (With the default `provider: 'auto'` stacklight joins that provider instead.)
+    live = init({
+      service: 'edge',
+      logging: { destination },
+      tracing: { exporter: 'none', provider: 'stacklight' },
+    });
     await live.shutdown();
     const warnings = lines().filter(
       (l) => l.level === 'warn' && String(l.msg).includes('another global TracerProvider'),

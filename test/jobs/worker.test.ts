@@ -1,6 +1,11 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { instrumentProcessor, instrumentQueue, instrumentWorker } from '../../src/bullmq.js';
+import {
+  instrumentProcessor,
+  instrumentQueue,
+  instrumentWorker,
+  SPEC_JOB_LABELS,
+} from '../../src/bullmq.js';
 import {
   BULLMQ_MAJORS,
   createHarness,
@@ -9,6 +14,9 @@ import {
   spansNamed,
   type Harness,
 } from './helpers.js';
+
+// The spec's job label values, as a service of that product configures them.
+const SPEC_LABELS = { jobLabel: SPEC_JOB_LABELS };
 
 describe.each(BULLMQ_MAJORS)('BullMQ $major: worker runs', ({ mod }) => {
   let h: Harness;
@@ -26,12 +34,16 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: worker runs', ({ mod }) => {
     const worker = h.track(
       new mod.Worker(
         queueName,
-        instrumentProcessor(telemetry, async () => {
-          runs++;
-          if (runs < 3)
-            throw Object.assign(new Error(`broker timeout #${runs}`), { code: 'E_BROKER' });
-          return { imported: 500 };
-        }),
+        instrumentProcessor(
+          telemetry,
+          async () => {
+            runs++;
+            if (runs < 3)
+              throw Object.assign(new Error(`broker timeout #${runs}`), { code: 'E_BROKER' });
+            return { imported: 500 };
+          },
+          SPEC_LABELS,
+        ),
         h.opts,
       ),
     );
@@ -91,9 +103,13 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: worker runs', ({ mod }) => {
     const worker = h.track(
       new mod.Worker(
         queueName,
-        instrumentProcessor(telemetry, async () => {
-          throw new Error('no trades for alice@example.com');
-        }),
+        instrumentProcessor(
+          telemetry,
+          async () => {
+            throw new Error('no trades for alice@example.com');
+          },
+          SPEC_LABELS,
+        ),
         h.opts,
       ),
     );
@@ -136,11 +152,15 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: worker runs', ({ mod }) => {
     const worker = h.track(
       new mod.Worker(
         queueName,
-        instrumentProcessor(telemetry, async (job, token) => {
-          if (job.attemptsStarted > 1) return 'done';
-          await job.moveToDelayed(Date.now() + 50, token);
-          throw new mod.DelayedError();
-        }),
+        instrumentProcessor(
+          telemetry,
+          async (job, token) => {
+            if (job.attemptsStarted > 1) return 'done';
+            await job.moveToDelayed(Date.now() + 50, token);
+            throw new mod.DelayedError();
+          },
+          SPEC_LABELS,
+        ),
         h.opts,
       ),
     );
