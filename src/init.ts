@@ -25,6 +25,7 @@ import {
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
 import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
 import { createTracing } from './tracing/provider.js';
+import { createRedactor } from './logging/redact.js';
 import type { StacklightOptions } from './types.js';
 
 /** The handle `init()` returns. */
@@ -133,6 +134,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
     defaultMetrics: config.metrics.defaultMetrics,
     serviceVersion: config.version,
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
+    // The log line's rules and secret keys, for label values.
+    scrubLabel: createRedactor({ keys: config.logging.redactKeys }).redactString,
   });
   const { self } = room;
   const internalError = (component: string): void => self.internalErrorsTotal.inc({ component });

@@ -6,6 +6,7 @@ import type {
   SamplerName,
   StacklightOptions,
   TracesExporterName,
+  TracingIncoming,
 } from '../types.js';
 import { INVALID, parseKeyValueList } from './kinds.js';
 import { SETTINGS, type Setting } from './settings.js';
@@ -42,6 +43,8 @@ export interface ResolvedConfig {
     headers: Record<string, string>;
     sampler: SamplerName;
     sampleRatio: number;
+    stackTraces: boolean;
+    incoming: TracingIncoming;
     maxQueueSize: number;
     maxExportBatchSize: number;
     scheduledDelayMs: number;
@@ -79,6 +82,8 @@ const SECTIONS: Record<string, readonly string[]> = {
     'headers',
     'sampler',
     'sampleRatio',
+    'stackTraces',
+    'incoming',
     'maxQueueSize',
     'maxExportBatchSize',
     'scheduledDelayMs',

@@ -1,5 +1,5 @@
 import { LOG_LEVELS } from '../logging/schema.js';
-import type { LogLevel, SamplerName, TracesExporterName } from '../types.js';
+import type { LogLevel, SamplerName, TracesExporterName, TracingIncoming } from '../types.js';
 import {
   INVALID,
   bool,
@@ -66,6 +66,9 @@ export const SAMPLERS = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ] as const satisfies readonly SamplerName[];
+
+/** What the HTTP middleware does with an incoming trace context (`tracing.incoming`). */
+const INCOMING = ['continue', 'restart', 'ignore'] as const satisfies readonly TracingIncoming[];
 
 const def = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -214,6 +217,19 @@ export const SETTINGS = [
     standard: [{ name: 'OTEL_TRACES_SAMPLER_ARG' }],
     stacklight: 'STACKLIGHT_TRACES_SAMPLE_RATIO',
     default: 1,
+  }),
+  def({
+    option: 'tracing.stackTraces',
+    kind: bool,
+    stacklight: 'STACKLIGHT_TRACE_STACKS',
+    default: (r) => r['logging.stackTraces'] === true,
+    defaultDoc: 'the value of logging.stackTraces',
+  }),
+  def({
+    option: 'tracing.incoming',
+    kind: oneOf(INCOMING),
+    stacklight: 'STACKLIGHT_TRACING_INCOMING',
+    default: 'continue',
   }),
   def({
     option: 'tracing.maxQueueSize',

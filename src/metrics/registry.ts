@@ -34,6 +34,12 @@ export interface MetricsSetup {
   defaultMetrics: boolean;
   serviceVersion: string;
   exemplarSource?: ExemplarSource;
+  /**
+   * The scrubbing engine's string scrubber: label values it changes are
+   * replaced by `[REDACTED]` when their series is created, and counted in
+   * `stacklight_label_values_redacted_total`.
+   */
+  scrubLabel?: (value: string) => string;
 }
 
 /** What `createMetrics` builds. */
@@ -90,6 +96,12 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
   const hooks: GuardHooks = {
     onOverflow: (metric) => selfMetrics.seriesOverflowTotal.inc({ metric }),
     onInvalid: (metric) => selfMetrics.invalidObservationsTotal.inc({ metric }),
+    ...(setup.scrubLabel === undefined
+      ? {}
+      : {
+          scrubLabel: setup.scrubLabel,
+          onRedacted: (metric: string) => selfMetrics.labelValuesRedactedTotal.inc({ metric }),
+        }),
   };
 
   const define = <D extends MetricDefinition>(def: D): InstrumentOf<D> => {

@@ -33,6 +33,8 @@ import { createW3CPropagator } from './carriers.js';
 import { ids } from './ids.js';
 import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
 import { OtlpHttpExporter } from './otlp/http-exporter.js';
+import { createSpanScrubber, ScrubbingSpanProcessor } from './span-scrub.js';
+import { createRedactor } from '../logging/redact.js';
 
 function noop(): void {}
 
@@ -197,6 +199,15 @@ export function createTracing(
     };
   }
   const t = config.tracing;
+  // One scrubbing pass per finished span, before any processor reads it
+  // (span-scrub.ts): the log line's rules and secret keys.
+  const scrubSpan = createSpanScrubber({
+    redactor: createRedactor({
+      keys: config.logging.redactKeys,
+      maxStringLength: config.logging.maxStringLength,
+    }),
+    stackTraces: t.stackTraces,
+  });
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   const exporter = createExporter(t);
@@ -211,6 +222,7 @@ export function createTracing(
           onDrop,
         });
   if (batch !== undefined) processors.unshift(batch);
+  processors.unshift(new ScrubbingSpanProcessor(scrubSpan));
   const sampler = createSampler(t.sampler, t.sampleRatio);
   const provider = new NodeTracerProvider({
     resource,
@@ -260,7 +272,15 @@ export function createTracing(
       instrumentationScope: (tracer as Tracer & { instrumentationScope: InstrumentationScope })
         .instrumentationScope,
       // What the provider's processors are here: the batch processor, or none.
-      onEnd: batch === undefined ? noop : (span) => batch.onEnd(span),
+      // Unsampled light spans go nowhere: only sampled ones are scrubbed.
+      onEnd:
+        batch === undefined
+          ? noop
+          : (span) => {
+              if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+              scrubSpan(span);
+              batch.onEnd(span);
+            },
       // createSampler's samplers are the SDK's: they keep nothing they are
       // given, and where they surely drop, calling them changes nothing.
       samplerKeepsNoAttributes: true,
