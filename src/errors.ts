@@ -1,3 +1,6 @@
+import { createRedactor, type Redactor } from './logging/redact.js';
+import { shapeOf } from './logging/scrub.js';
+
 /**
  * Stable error codes. A code never changes meaning once released; new kinds
  * get new codes.
@@ -25,14 +28,19 @@ export class StacklightError extends Error {
 export class ConfigError extends StacklightError {
   /** The option path (`tracing.sampleRatio`) or variable name (`OTEL_TRACES_SAMPLER_ARG`). */
   readonly option: string;
-  /** The offending value as given. */
+  /**
+   * The offending value as given — except that a secret in it (a token, a
+   * password, an e-mail address) is shown by its shape only:
+   * `"authorization=Bearer …(41 chars)"`. The message shows the same.
+   */
   readonly value: unknown;
 
   constructor(option: string, value: unknown, allowed: string) {
-    super('STACKLIGHT_CONFIG', `${option} must be ${allowed}, got ${describe(value)}`);
+    const shown = secretShape(value);
+    super('STACKLIGHT_CONFIG', `${option} must be ${allowed}, got ${describe(shown)}`);
     this.name = 'ConfigError';
     this.option = option;
-    this.value = value;
+    this.value = shown;
   }
 }
 
@@ -45,8 +53,9 @@ export class MetricError extends StacklightError {
    */
   readonly rules: readonly string[];
 
+  /** A secret-shaped part of `message` (a label value, a name) is shown by its shape only. */
   constructor(message: string, rules: readonly string[] = []) {
-    super('STACKLIGHT_METRIC', message);
+    super('STACKLIGHT_METRIC', secretShape(message) as string);
     this.name = 'MetricError';
     this.rules = rules;
   }
@@ -75,5 +84,24 @@ export function describe(value: unknown): string {
     return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
     return Object.prototype.toString.call(value);
+  }
+}
+
+let shaper: Redactor | undefined;
+
+/**
+ * `value` with every secret the scrubbing engine finds shown by its shape:
+ * strings as {@link shapeOf} gives them (`…(41 chars)` for each secret part),
+ * objects with secrets replaced by `[REDACTED]`. The same value when there
+ * is nothing to hide.
+ */
+export function secretShape(value: unknown): unknown {
+  try {
+    shaper ??= createRedactor();
+    if (typeof value === 'string') return shapeOf(value, shaper.redactString(value));
+    if (typeof value === 'object' && value !== null) return shaper.redactValue(value);
+    return value;
+  } catch {
+    return '[Unserializable]';
   }
 }

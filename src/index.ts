@@ -19,6 +19,7 @@ export type {
   ShutdownOptions,
   StacklightOptions,
   TracesExporterName,
+  TracingIncoming,
   TracingOptions,
 } from './types.js';
 export type { InstrumentationLike, TracingProviderMode } from './types.js';

@@ -33,6 +33,7 @@ import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from '.
 import { createFailureReporter } from './tracing/otlp/failure-log.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
+import { createRedactor } from './logging/redact.js';
 import type { DiagnosticsLevel, StacklightOptions } from './types.js';
 
 /** The handle `init()` returns. */
@@ -174,6 +175,8 @@ export function init(options: StacklightOptions = {}): Telemetry {
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
     // Called only once instruments are used, after warnOnce below exists.
     onLabelError: (metric, message) => warnOnce(`metric-labels:${metric}`, message),
+    // The log line's rules and secret keys, for label values.
+    scrubLabel: createRedactor({ keys: config.logging.redactKeys }).redactString,
   });
   const { self } = room;
   const internalError = (component: string): void => self.internalErrorsTotal.inc({ component });

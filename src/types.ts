@@ -24,6 +24,8 @@ export type DiagnosticsLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'v
 
 /** OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`); only `http/protobuf` is implemented. */
 export type OtlpProtocol = 'http/protobuf';
+/** Values of `tracing.incoming`. */
+export type TracingIncoming = 'continue' | 'restart' | 'ignore';
 
 /** Samplers (`OTEL_TRACES_SAMPLER`). */
 export type SamplerName =
@@ -164,6 +166,26 @@ export interface TracingOptions {
    * Environment: `OTEL_TRACES_SAMPLER_ARG`, `STACKLIGHT_TRACES_SAMPLE_RATIO`.
    */
   sampleRatio?: number;
+  /**
+   * Keep `exception.stacktrace` (scrubbed) on the exception events of spans.
+   * Off, the attribute is removed, as the log line's `error.stack` is.
+   * @default the value of `logging.stackTraces` (on when `env` is "development" or "test")
+   * Environment: `STACKLIGHT_TRACE_STACKS`.
+   */
+  stackTraces?: boolean;
+  /**
+   * What the HTTP middleware does with a caller's `traceparent`/`tracestate`:
+   * `'continue'` its trace (the server span is its child, the caller's sampling
+   * decision is followed); `'restart'` a new trace whose root server span
+   * links to the caller's span (for public edges: a client can neither force
+   * sampling nor choose trace ids); `'ignore'` it (a new trace, no link).
+   * Baggage is kept in `continue` mode only.
+   * @default 'continue'
+   * Environment: `STACKLIGHT_TRACING_INCOMING`.
+   * @example
+   * init({ service: 'edge', tracing: { incoming: 'restart' } });
+   */
+  incoming?: TracingIncoming;
   /**
    * Finished spans held for export; past it spans are dropped and counted.
    * @default 2048

@@ -9,6 +9,7 @@ import type {
   SamplerName,
   StacklightOptions,
   TracesExporterName,
+  TracingIncoming,
 } from '../types.js';
 import { INVALID, parseKeyValueList } from './kinds.js';
 import {
@@ -52,6 +53,8 @@ export interface ResolvedConfig {
     headers: Record<string, string>;
     sampler: SamplerName;
     sampleRatio: number;
+    stackTraces: boolean;
+    incoming: TracingIncoming;
     maxQueueSize: number;
     maxExportBatchSize: number;
     scheduledDelayMs: number;
@@ -103,6 +106,8 @@ const SECTIONS: Record<string, readonly string[]> = {
     'headers',
     'sampler',
     'sampleRatio',
+    'stackTraces',
+    'incoming',
     'maxQueueSize',
     'maxExportBatchSize',
     'scheduledDelayMs',

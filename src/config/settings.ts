@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../logging/schema.js';
-import type { DiagnosticsLevel, LogLevel, SamplerName, TracesExporterName } from '../types.js';
+import type {
+  DiagnosticsLevel,
+  LogLevel,
+  SamplerName,
+  TracesExporterName,
+  TracingIncoming,
+} from '../types.js';
 import {
   INVALID,
   bool,
@@ -93,6 +99,8 @@ function protocolKind(): Kind<'http/protobuf'> {
       '"http/json" are not supported: point the endpoint at the collector\'s OTLP/HTTP port, usually 4318)',
   };
 }
+/** What the HTTP middleware does with an incoming trace context (`tracing.incoming`). */
+const INCOMING = ['continue', 'restart', 'ignore'] as const satisfies readonly TracingIncoming[];
 
 const def = <T>(s: Setting<T>): Setting<T> => s;
 
@@ -288,6 +296,19 @@ export const SETTINGS = [
     standard: [{ name: 'OTEL_TRACES_SAMPLER_ARG' }],
     stacklight: 'STACKLIGHT_TRACES_SAMPLE_RATIO',
     default: 1,
+  }),
+  def({
+    option: 'tracing.stackTraces',
+    kind: bool,
+    stacklight: 'STACKLIGHT_TRACE_STACKS',
+    default: (r) => r['logging.stackTraces'] === true,
+    defaultDoc: 'the value of logging.stackTraces',
+  }),
+  def({
+    option: 'tracing.incoming',
+    kind: oneOf(INCOMING),
+    stacklight: 'STACKLIGHT_TRACING_INCOMING',
+    default: 'continue',
   }),
   def({
     option: 'tracing.maxQueueSize',

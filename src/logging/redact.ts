@@ -170,6 +170,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   ): unknown {
     let out: unknown[] | undefined = copied ? (arr as unknown[]) : undefined;
     const n = arr.length;
+    // Set when the previous item names a secret: `['--token', X]` (argv),
+    // `['Cookie', 'sid=…']` (rawHeaders), `['authorization', X]` (entries).
+    let secretNext = false;
     for (let i = 0; i < n; i++) {
       if (st.nodes >= maxNodes) {
         count('max_nodes');
@@ -179,7 +182,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         return out;
       }
       const v = arr[i];
-      const r = walk(v, depth + 1, st);
+      let r: unknown;
+      if (secretNext && v !== undefined && v !== null && v !== MARKERS.redacted) {
+        st.nodes += 1;
+        count('key');
+        r = MARKERS.redacted;
+      } else r = walk(v, depth + 1, st);
+      secretNext = typeof v === 'string' && namesSecret(v, i, n);
       if (r !== v) {
         out ??= arr.slice(0, i);
         out[i] = r;
@@ -188,8 +197,26 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return out ?? arr;
   }
 
+  /**
+   * Whether array item `s` at `i` (of `n`) names a secret for the next item:
+   * a command-line flag (`--password`, `-token`; not `--password=x`, which
+   * the key=value rule scrubs), or a header or key name at an even index of
+   * an even-length array (Node's `rawHeaders`, `[key, value]` entries).
+   */
+  function namesSecret(s: string, i: number, n: number): boolean {
+    if (i + 1 >= n || s.length === 0 || s.length > 64) return false;
+    if (s.charCodeAt(0) === 45 /* - */) {
+      const name = s.replace(/^--?/, '');
+      return name.length > 0 && !name.includes('=') && isSecretKey(name);
+    }
+    return (n & 1) === 0 && (i & 1) === 0 && PAIR_NAME.test(s) && isSecretKey(s);
+  }
+
   function walkKeys(obj: Record<string, unknown>, depth: number, st: WalkState): unknown {
     const keys = Object.keys(obj);
+    // `{ name: 'Authorization', value: X }` (HAR and fetch header lists),
+    // `{ key: 'password', value: X }`: the value is secret.
+    const secretValue = keys.length <= 8 && namedSecret(obj);
     let out: Record<string, unknown> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
@@ -199,21 +226,43 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         out[MARKERS.maxNodes] = keys.length - i;
         return out;
       }
+      // An e-mail address or a token used as a key is scrubbed like a value.
+      const sk = k.length < 3 ? k : scrub(k);
       let v: unknown;
       let r: unknown;
       try {
         v = obj[k];
-        r = redactEntry(k, v, depth, st);
+        r =
+          secretValue && k === 'value' && v !== undefined && v !== null
+            ? redactedOnce(v, st)
+            : redactEntry(k, v, depth, st);
       } catch {
         v = undefined;
         r = MARKERS.getterThrew;
       }
-      if (r !== v) {
+      if (r !== v || sk !== k) {
         out ??= copyPrefix(obj, keys, i);
-        setOwn(out, k, r);
+        setOwn(out, sk, r);
       } else if (out !== undefined) setOwn(out, k, v);
     }
     return out ?? obj;
+  }
+
+  function namedSecret(obj: Record<string, unknown>): boolean {
+    if (!Object.prototype.hasOwnProperty.call(obj, 'value')) return false;
+    try {
+      const name = obj['name'] ?? obj['key'];
+      return typeof name === 'string' && isSecretKey(name);
+    } catch {
+      return false;
+    }
+  }
+
+  function redactedOnce(v: unknown, st: WalkState): unknown {
+    st.nodes += 1;
+    if (v === MARKERS.redacted) return v;
+    count('key');
+    return MARKERS.redacted;
   }
 
   function redactEntry(key: string, v: unknown, depth: number, st: WalkState): unknown {
@@ -238,17 +287,33 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         out[MARKERS.maxNodes] = true;
         break;
       }
-      setOwn(out, String(key), redactEntry(String(key), v, depth, st));
+      const k = String(key);
+      setOwn(out, k.length < 3 ? k : scrub(k), redactEntry(k, v, depth, st));
     }
     return out;
   }
 
+  /** Every string field of an Error is scrubbed: `name`, `message`, `code` and its own fields. */
   function walkError(err: Error, depth: number, st: WalkState): unknown {
-    const out: Record<string, unknown> = { type: err.name, message: scrub(String(err.message)) };
+    const out: Record<string, unknown> = {
+      type: scrub(String(err.name)),
+      message: scrub(String(err.message)),
+    };
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' || typeof code === 'number') out['code'] = String(code);
+    if (typeof code === 'string' || typeof code === 'number') out['code'] = scrub(String(code));
     const cause = (err as { cause?: unknown }).cause;
     if (cause !== undefined) out['cause'] = walk(cause, depth + 1, st);
+    for (const k of Object.keys(err)) {
+      if (k === 'name' || k === 'message' || k === 'stack' || k === 'code' || k === 'cause')
+        continue;
+      let v: unknown;
+      try {
+        v = (err as unknown as Record<string, unknown>)[k];
+      } catch {
+        v = MARKERS.getterThrew;
+      }
+      setOwn(out, k.length < 3 ? k : scrub(k), redactEntry(k, v, depth, st));
+    }
     return out;
   }
 
@@ -264,6 +329,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     isSecretKey,
   };
 }
+
+/** A header or field name in a flat `[name, value, …]` array. */
+const PAIR_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** Copies keys `[0, end)` of `obj` (re-reading them; a throwing getter is marked). */
 function copyPrefix(

@@ -1,16 +1,21 @@
 /**
  * Scrubbing of secrets inside strings: messages, error messages, stacks,
- * URLs, any string value at any depth.
+ * URLs, any string value at any depth — of log lines, span attributes,
+ * Sentry events, metric label values and error messages alike.
  *
  * | what                                   | becomes                         |
  * |----------------------------------------|---------------------------------|
- * | credentials in a URL `https://u:p@h`    | `https://[REDACTED]@h`          |
- * | e-mail address                          | `[EMAIL]`                       |
- * | `Bearer <token>` (token ≥ 8 chars)      | `Bearer [REDACTED]`             |
- * | `Basic <base64 of user:pass>`           | `Basic [REDACTED]`              |
+ * | credentials in a URL `https://u:p@h` (a password may hold `#`, `/`, `%xx`) | `https://[REDACTED]@h` |
+ * | e-mail address (IDN too), percent-encoded `erin%40example.com` too | `[EMAIL]` |
+ * | `Bearer <token>` of any length (not prose: `Bearer token`, `the bearer of`) | `Bearer [REDACTED]` |
+ * | `Basic <base64 of user:pass>`, padded or not | `Basic [REDACTED]`             |
  * | JWT / base64url JSON (`eyJ…`, ≥ 10 ch.) | `[JWT]`                         |
+ * | vendor credentials: Stripe `sk_live_`/`sk_test_`/`rk_live_`, GitHub `ghp_`/`gho_`/`ghs_`/`ghu_`/`ghr_`/`github_pat_`, Slack `xox?-`, AWS `AKIA`/`ASIA` key ids, Google `AIza`, GitLab `glpat-`, npm `npm_`, `sk-…` API keys | `[REDACTED]` |
+ * | PEM private key blocks (`-----BEGIN … PRIVATE KEY-----` to its END, or to the end of the string) | `[REDACTED]` |
  * | `Authorization: …`, `Cookie: …` header lines, to the end of the line | `Cookie: [REDACTED]` |
- * | `key=value` / `"key":"value"` where key is a secret key | `key=[REDACTED]` |
+ * | `key=value` where key is a secret key (`export AWS_SECRET_ACCESS_KEY=…`, `--password=…`) | `key=[REDACTED]` |
+ * | query and fragment parameters with a secret-like name (`?code=`, `#access_token=`, `&sig=`, `&key=`) | `?code=[REDACTED]` |
+ * | `"key":"value"`, `'key': 'value'`, `key: value` (`util.inspect`, YAML) | value `[REDACTED]` |
  *
  * Two combined pre-checks decide whether any rule can match: a char-class
  * scan (`TRIGGER_CHARS`) then one alternation (`TRIGGERS`); only then do the
@@ -18,10 +23,12 @@
  * remembered in a small direct-mapped memo, so the constant strings of a hot
  * path (route, method, message) cost one comparison. Measured on a UUID:
  * the `indexOf` chain alone ~150 ns, the alternation ~120 ns, the char
- * class ~50 ns; a memo hit ~10 ns.
+ * class ~50 ns; a memo hit ~10 ns. Hex ids, UUIDs and numbers have none of
+ * the trigger characters.
  *
  * Rules run in this order so that a URL's `user:pass@host` is not first
- * half-eaten by the e-mail rule.
+ * half-eaten by the e-mail rule, and a PEM block is gone before the
+ * key/value rules look at its lines.
  */
 
 /** Replacement markers. Part of the documented output format. */
@@ -48,30 +55,119 @@ export type RedactionKind =
   | 'jwt'
   | 'header'
   | 'key_value'
+  | 'credential'
+  | 'private_key'
   | 'truncated'
   | 'max_depth'
   | 'max_nodes'
   | 'circular';
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/?#@]{1,256}@/gi;
+const URL_CREDENTIALS =
+  /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/?#@:]{0,256}:[^\s@]{0,256}?|[^\s/?#@:]{1,256})@/gi;
 // Bounded quantifiers keep the worst case linear-ish on long adversarial
-// strings (RFC 5321: local part ≤ 64, label ≤ 63).
-const EMAIL = /[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}/g;
-const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
-const BASIC = /\b(basic)\s+([A-Za-z0-9+/]{8,}={0,2})/gi;
+// strings (RFC 5321: local part ≤ 64, label ≤ 63). Letters and digits of any
+// script: internationalised addresses (RFC 6531) and punycode TLDs.
+const EMAIL =
+  /[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}-]{1,63}\.){1,8}(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})/gu;
+/** An `@` percent-encoded in a path or query (`erin%40example.com`). */
+const EMAIL_ENCODED = /[A-Za-z0-9._+-]{1,64}%40(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}/gi;
+const BEARER = /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])/gi;
 const JWT = /eyJ[A-Za-z0-9_-]{7,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 const HEADER = /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:[ \t]*)[^\r\n]+/gi;
-const KEY_VALUE = /([A-Za-z][A-Za-z0-9_.-]{0,63})=([^&\s;,"'<>]+)/g;
+/**
+ * Vendor credential shapes, after the formats documented by public
+ * secret-scanning rule sets (fixed prefixes, so no look-alike in ordinary
+ * ids): Stripe secret and restricted keys, GitHub tokens, Slack tokens, AWS
+ * access key ids, Google API keys, GitLab and npm tokens, `sk-` API keys.
+ */
+const VENDOR =
+  /\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,247}|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|xox[abposre]-[A-Za-z0-9-]{10,250}|(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[0-9A-Za-z_-]{35}|glpat-[0-9A-Za-z_-]{20,64}|npm_[A-Za-z0-9]{36}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,255})(?![A-Za-z0-9])/g;
+const VENDOR_HINT =
+  /[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-/;
+const PEM =
+  /-----BEGIN[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----(?:[\s\S]*?-----END[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----|[\s\S]*$)/g;
+/** `[?&#;]` before the key marks a URL parameter (query or fragment). */
+const KEY_VALUE =
+  /([?&#;]?)([A-Za-z][A-Za-z0-9_.-]{0,63})=((?:(?:bearer|basic) +)?(?:[^&\s;,"'<>#]|#(?![A-Za-z][A-Za-z0-9_.-]{0,63}=))+)/gi;
 const JSON_PAIR = /"([^"\\]{1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g;
+/** `key: value`, `'key': 'value'` (`util.inspect`, YAML, JS object literals). */
+const COLON_PAIR =
+  /(['"]?)\b([A-Za-z][A-Za-z0-9_.-]{0,63})\1([ \t]*:[ \t]*)('(?:[^'\\\n]|\\.){0,4096}'|"(?:[^"\\\n]|\\.){0,4096}"|[^\s,;}'"\]]+)/g;
+/** A scheme word at the start of a key/value rule's value (`authorization=Bearer …`). */
+const SCHEME_PREFIX = /^(bearer|basic) +/i;
+
+/**
+ * Words that follow "Bearer" in prose, not tokens ("a Bearer token", "the
+ * bearer of", "Bearer auth"): a single lowercase word from this list is kept.
+ */
+const BEARER_PROSE = new Set([
+  'a',
+  'an',
+  'and',
+  'as',
+  'auth',
+  'authentication',
+  'authorization',
+  'credential',
+  'credentials',
+  'expected',
+  'for',
+  'format',
+  'header',
+  'headers',
+  'in',
+  'invalid',
+  'is',
+  'missing',
+  'of',
+  'on',
+  'or',
+  'prefix',
+  'realm',
+  'required',
+  'scheme',
+  'string',
+  'the',
+  'to',
+  'token',
+  'tokens',
+  'type',
+  'value',
+  'was',
+  'with',
+]);
+
+/**
+ * Query and fragment parameter names whose values are secret beyond the
+ * secret keys (normalised: lowercase, no `-`, `_` or `.`): OAuth codes, URL
+ * signatures, API keys and session ids. Only after `?`, `&`, `#` or `;`: a
+ * `code` or `key` field elsewhere is not a secret.
+ */
+const URL_SECRET_PARAMS = new Set([
+  'code',
+  'key',
+  'sig',
+  'sid',
+  'signature',
+  'xamzsignature',
+  'xamzcredential',
+  'xamzsecuritytoken',
+  'xgoogsignature',
+  'xgoogcredential',
+]);
 
 /**
  * A character that every rule below needs (`@` e-mail and URL credentials,
- * whitespace Bearer/Basic, `J` of `eyJ`, `:` headers, `=` key=value, `"`
- * JSON). Ids, hex, routes without `:` have none: one char-class scan.
+ * whitespace Bearer/Basic/PEM, `J` of `eyJ`, `:` headers and pairs, `=`
+ * key=value, `"` JSON, `%` of `%40`, `_` `I` `k` `x` `g` of vendor prefixes).
+ * Hex ids, UUIDs, numbers and routes without `:` have none: one char-class
+ * scan.
  */
-const TRIGGER_CHARS = /[@="\s:J]/;
+const TRIGGER_CHARS = /[@="\s:J%_Ikxg]/;
 /** Every substring that some rule below needs; a string without any is clean. */
-const TRIGGERS = /[@="]|eyJ|earer|EARER|asic|ASIC|ookie|OOKIE|uthoriz|UTHORIZ/;
+const TRIGGERS =
+  /[@="]|eyJ|earer|EARER|asic|ASIC|ookie|OOKIE|uthoriz|UTHORIZ|%40|:[ \t]|':|_live_|_test_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-|PRIVATE KEY/;
 /** Slots of the clean-string memo (a power of two). */
 const MEMO_SIZE = 256;
 /** Strings longer than this are not memoised (comparing them costs more). */
@@ -79,6 +175,19 @@ const MEMO_MAX_LENGTH = 256;
 
 /** Extra characters scrubbed past the cut of a long string; see `scrubAndCut`. */
 const CUT_SLACK = 1024;
+
+/** Whether base64 `creds` decodes to printable `user:pass` text (RFC 7617). */
+function isBasicCredentials(creds: string): boolean {
+  const body = creds.replace(/=+$/, '');
+  if (body.length % 4 === 1) return false; // not base64 of anything
+  const text = Buffer.from(body, 'base64').toString('utf8');
+  if (!text.includes(':')) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0xfffd) return false;
+  }
+  return true;
+}
 
 /** Options of `createScrubber`. */
 export interface ScrubberOptions {
@@ -102,45 +211,69 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
         }
       }
     : undefined;
+  const R = MARKERS.redacted;
 
-  const urlCredentials = (_m: string, scheme: string): string => {
+  const urlCredentials = (m: string, scheme: string, userinfo: string): string => {
+    // `host:8080/path@x`: a port and a path, not a password — leave it to the e-mail rule.
+    if (/^[^:]*:\d{1,5}[/?#]/.test(userinfo)) return m;
     count?.('url_credentials');
-    return `${scheme}${MARKERS.redacted}@`;
+    return `${scheme}${R}@`;
   };
   const email = (): string => {
     count?.('email');
     return MARKERS.email;
   };
-  const bearer = (_m: string, word: string): string => {
+  const bearer = (m: string, word: string, space: string, token: string): string => {
+    if (token === R || BEARER_PROSE.has(token.replace(/=+$/, ''))) return m;
     count?.('bearer');
-    return `${word} ${MARKERS.redacted}`;
+    return `${word}${space}${R}`;
   };
-  const basic = (m: string, word: string, creds: string): string => {
-    // Basic credentials are base64("user:pass"), always padded. Checking that
-    // keeps prose ("Basic configuration") intact.
-    if (creds.length % 4 !== 0 || !Buffer.from(creds, 'base64').toString('latin1').includes(':')) {
-      return m;
-    }
+  const basic = (m: string, word: string, space: string, creds: string): string => {
+    // Basic credentials are base64("user:pass"); checking that keeps prose
+    // ("Basic configuration") intact.
+    if (!isBasicCredentials(creds)) return m;
     count?.('basic');
-    return `${word} ${MARKERS.redacted}`;
+    return `${word}${space}${R}`;
   };
   const jwt = (): string => {
     count?.('jwt');
     return MARKERS.jwt;
   };
+  const vendor = (): string => {
+    count?.('credential');
+    return R;
+  };
+  const pem = (): string => {
+    count?.('private_key');
+    return R;
+  };
   const header = (_m: string, name: string, sep: string): string => {
     count?.('header');
-    return `${name}${sep}${MARKERS.redacted}`;
+    return `${name}${sep}${R}`;
   };
-  const keyValue = (m: string, key: string): string => {
-    if (!isSecretKey(key)) return m;
+  const keyValue = (m: string, prefix: string, key: string, value: string): string => {
+    if (!isSecretKey(key) && !(prefix !== '' && URL_SECRET_PARAMS.has(normalizeParam(key)))) {
+      return m;
+    }
+    const scheme = SCHEME_PREFIX.exec(value);
+    const rest = scheme === null ? value : value.slice(scheme[0].length);
+    if (rest === R) return m;
     count?.('key_value');
-    return `${key}=${MARKERS.redacted}`;
+    return `${prefix}${key}=${scheme === null ? '' : scheme[0]}${R}`;
   };
-  const jsonPair = (m: string, key: string, sep: string): string => {
-    if (!isSecretKey(key)) return m;
+  const jsonPair = (m: string, key: string, sep: string, value: string): string => {
+    if (value === `"${R}"` || !isSecretKey(key)) return m;
     count?.('key_value');
-    return `"${key}"${sep}"${MARKERS.redacted}"`;
+    return `"${key}"${sep}"${R}"`;
+  };
+  const colonPair = (m: string, q: string, key: string, sep: string, value: string): string => {
+    if (!isSecretKey(key)) return m;
+    const quote = value.charAt(0);
+    const quoted = quote === "'" || quote === '"';
+    const inner = quoted ? value.slice(1, -1) : value;
+    if (inner.startsWith('[REDACTED')) return m;
+    count?.('key_value');
+    return `${q}${key}${q}${sep}${quoted ? `${quote}${R}${quote}` : R}`;
   };
 
   // Direct-mapped memo of strings that came out unchanged. Only clean strings
@@ -171,10 +304,13 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
 
   function applyRules(s: string): string {
     let out = s;
+    if (out.indexOf('PRIVATE KEY') !== -1) out = out.replace(PEM, pem);
     if (out.indexOf('@') !== -1) {
       if (out.indexOf('://') !== -1) out = out.replace(URL_CREDENTIALS, urlCredentials);
       if (out.indexOf('@') !== -1) out = out.replace(EMAIL, email);
     }
+    if (out.indexOf('%40') !== -1) out = out.replace(EMAIL_ENCODED, email);
+    if (VENDOR_HINT.test(out)) out = out.replace(VENDOR, vendor);
     if (out.indexOf('earer') !== -1 || out.indexOf('EARER') !== -1)
       out = out.replace(BEARER, bearer);
     if (out.indexOf('asic') !== -1 || out.indexOf('ASIC') !== -1) out = out.replace(BASIC, basic);
@@ -190,6 +326,7 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     if (out.indexOf('=') !== -1) out = out.replace(KEY_VALUE, keyValue);
     if (out.indexOf('":') !== -1 || out.indexOf('" :') !== -1)
       out = out.replace(JSON_PAIR, jsonPair);
+    if (out.indexOf(':') !== -1) out = out.replace(COLON_PAIR, colonPair);
     return out;
   }
 
@@ -214,4 +351,43 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
   return function scrub(s: string): string {
     return s.length > maxStringLength ? scrubAndCut(s) : scrubShort(s);
   };
+}
+
+/** A parameter name as `URL_SECRET_PARAMS` holds it: lowercase, no `-`, `_` or `.`. */
+function normalizeParam(name: string): string {
+  return name.toLowerCase().replace(/[-_.]/g, '');
+}
+
+const SHAPE_MARKERS = /\[REDACTED\]|\[EMAIL\]|\[JWT\]/g;
+
+/**
+ * The shape of a value whose secrets `scrub` replaced, for error messages:
+ * each replaced part becomes `…(N chars)` (its length), the rest is kept —
+ * `authorization=Bearer abc…` → `authorization=Bearer …(41 chars)`. When the
+ * replaced parts cannot be lined up with the original (a marker was in the
+ * original too), the scrubbed string is returned as it is.
+ */
+export function shapeOf(original: string, scrubbed: string): string {
+  if (scrubbed === original) return original;
+  const literals = scrubbed.split(SHAPE_MARKERS);
+  const first = literals[0] as string;
+  const last = literals[literals.length - 1] as string;
+  if (!original.startsWith(first) || literals.length < 2) return scrubbed;
+  let out = first;
+  let pos = first.length;
+  for (let i = 1; i < literals.length; i++) {
+    const lit = literals[i] as string;
+    const at =
+      i === literals.length - 1
+        ? original.endsWith(lit) && original.length - lit.length > pos
+          ? original.length - lit.length
+          : -1
+        : lit === ''
+          ? -1
+          : original.indexOf(lit, pos + 1);
+    if (at === -1) return scrubbed;
+    out += `…(${at - pos} chars)${lit}`;
+    pos = at + lit.length;
+  }
+  return last === '' || out.endsWith(last) ? out : scrubbed;
 }

@@ -4,14 +4,16 @@
  *
  * Matching policy (documented in the README of the logging docs):
  *
- * 1. **Normalised exact match.** The key is lowercased and `-` / `_` are
- *    removed, then looked up in a `Set`: `api_key`, `API-KEY`, `apiKey` and
- *    `x-api-key` → `apikey` / `xapikey`. The default list is
+ * 1. **Normalised exact match.** The key is lowercased and `-`, `_`, `.`
+ *    and spaces are removed, then looked up in a `Set`: `api_key`, `API-KEY`,
+ *    `apiKey`, `api.key` and `x-api-key` → `apikey` / `xapikey` (camelCase,
+ *    snake_case, kebab-case and SCREAMING_CASE alike). The default list is
  *    `DEFAULT_SECRET_KEYS`; the `keys` option adds to it (normalised the same
  *    way).
  * 2. **Normalised suffix match** for a few words that are secret whatever
- *    precedes them (`SECRET_SUFFIXES`): `dbPassword`, `stripe_secret`,
- *    `githubToken`, `sessionCookie`. There is no substring match:
+ *    precedes them (`SECRET_SUFFIXES`): `dbPassword`, `db.password`,
+ *    `stripe_secret`, `githubToken`, `sessionCookie`,
+ *    `AWS_SECRET_ACCESS_KEY`, `signing_private_key_pem`, `passwordHash`. There is no substring match:
  *    `tokenCount`, `tokens`, `passwordPolicy` and `secretName` are kept.
  * 3. **`Enc` fields** (spec 09: "any *Enc fields"): a key ending in `Enc`
  *    with a capital E (camelCase: `tokenEnc`, `apiKeyEnc`, `DEKEnc`), a key
@@ -32,7 +34,9 @@ export const DEFAULT_SECRET_KEYS: readonly string[] = Object.freeze([
   'password',
   'passwd',
   'pwd',
+  'pass',
   'passphrase',
+  'passwordhash',
   'secret',
   'clientsecret',
   'token',
@@ -50,8 +54,17 @@ export const DEFAULT_SECRET_KEYS: readonly string[] = Object.freeze([
   'xapikey',
   'apitoken',
   'privatekey',
+  'privatekeypem',
   'secretkey',
   'secretaccesskey',
+  'pin',
+  'otp',
+  'totp',
+  'signature',
+  'csrf',
+  'xsrf',
+  'xcsrf',
+  'xxsrf',
   'session',
   'sessionid',
   'jwt',
@@ -71,14 +84,18 @@ export const SECRET_SUFFIXES: readonly string[] = Object.freeze([
   'token',
   'apikey',
   'privatekey',
+  'privatekeypem',
+  'secretkey',
+  'secretaccesskey',
+  'passwordhash',
   'cookie',
   'authorization',
 ]);
 
-/** Lowercases and drops `-` and `_`: `X-Api_Key` → `xapikey`. */
+/** Lowercases and drops `-`, `_`, `.` and spaces: `X-Api_Key` → `xapikey`. */
 export function normalizeKey(key: string): string {
   const lower = key.toLowerCase();
-  return lower.includes('-') || lower.includes('_') ? lower.replace(/[-_]/g, '') : lower;
+  return /[-_. ]/.test(lower) ? lower.replace(/[-_. ]/g, '') : lower;
 }
 
 /** The `Enc` rule (3) of the module comment, on the key as written. */

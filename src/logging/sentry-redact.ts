@@ -17,6 +17,8 @@ type Frames = NonNullable<
  *   `data` are redacted (secret keys, bearer tokens, e-mails, URL
  *   credentials);
  * - `user` keeps only `id` (spec 09: "no emails; only userId");
+ * - exception `type`s (an error's `name`) and `value`s, and fingerprints,
+ *   are scrubbed like any string;
  * - never mutates `event`; returns a new object.
  */
 export function redactSentryEvent<E extends Event>(event: E, r: Redactor): E {
@@ -29,6 +31,7 @@ export function redactSentryEvent<E extends Event>(event: E, r: Redactor): E {
       ...out.exception,
       values: out.exception.values.map((v) => ({
         ...v,
+        ...(typeof v.type === 'string' ? { type: r.redactString(v.type) } : {}),
         ...(typeof v.value === 'string' ? { value: r.redactString(v.value) } : {}),
         ...(v.stacktrace === undefined ? {} : { stacktrace: redactFrames(v.stacktrace, r) }),
       })),
@@ -44,6 +47,8 @@ export function redactSentryEvent<E extends Event>(event: E, r: Redactor): E {
   if (out.extra !== undefined) out.extra = r.redactValue(out.extra) as E['extra'];
   if (out.contexts !== undefined) out.contexts = r.redactValue(out.contexts) as E['contexts'];
   if (out.tags !== undefined) out.tags = r.redactValue(out.tags) as E['tags'];
+  if (out.fingerprint !== undefined)
+    out.fingerprint = out.fingerprint.map((f) => r.redactString(f));
   if (out.breadcrumbs !== undefined)
     out.breadcrumbs = out.breadcrumbs.map((b) => redactBreadcrumb(b, r));
   return out;

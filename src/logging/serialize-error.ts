@@ -85,7 +85,7 @@ function serializeObject(
   const message = err['message'];
   // Built in the written order: type, code, message, stack, cause, errors, extra.
   const out = {} as SerializedError;
-  if (typeof name === 'string' && name !== '') out.type = name;
+  if (typeof name === 'string' && name !== '') out.type = r.redactString(name);
   else if (err instanceof Error) out.type = err.constructor?.name || 'Error';
   if (typeof code === 'string' || typeof code === 'number') out.code = r.redactString(String(code));
   out.message = r.redactString(
@@ -97,8 +97,38 @@ function serializeObject(
   const errors = err['errors'];
   if (Array.isArray(errors)) out.errors = serializeErrors(errors, o, depth, seen);
   const extra = ownExtras(err);
-  if (extra !== undefined) out.extra = r.redactValue(extra) as Record<string, unknown>;
+  if (extra !== undefined) {
+    out.extra = r.redactValue(extra) as Record<string, unknown>;
+    for (const key of BODY_FIELDS) {
+      const body = out.extra[key];
+      if (typeof body === 'string') out.extra[key] = cutBody(body);
+    }
+  }
   return out;
+}
+
+/**
+ * Fields in which HTTP libraries attach a request body to an error
+ * (body-parser's `entity.parse.failed` carries the raw body in `body`).
+ */
+const BODY_FIELDS = ['body', 'rawBody'] as const;
+
+/**
+ * Longest part of a request body an error line keeps, already scrubbed. A
+ * body a parser could not read is not structured data the redactor can walk
+ * by key, so only its start is kept, enough to see what kind of input it was.
+ */
+export const MAX_BODY_CHARS = 256;
+
+function cutBody(scrubbed: string): string {
+  if (scrubbed.length <= MAX_BODY_CHARS) return scrubbed;
+  let end = MAX_BODY_CHARS;
+  const c = scrubbed.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+  // Cut at a scrubbed marker's start rather than through it.
+  const open = scrubbed.lastIndexOf('[', end);
+  if (open !== -1 && open > end - 12 && scrubbed.indexOf(']', open) >= end) end = open;
+  return `${scrubbed.slice(0, end)}…[TRUNCATED ${scrubbed.length} chars]`;
 }
 
 function serializeErrors(

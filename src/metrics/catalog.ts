@@ -367,6 +367,14 @@ export const SELF_METRIC_CATALOG = {
     unit: 'lines',
     stacks: ['S1', 'S2', 'S3', 'S4', 'S5'],
   },
+  labelValuesRedactedTotal: {
+    name: 'stacklight_label_values_redacted_total',
+    type: 'counter',
+    help: 'Metric label values replaced by [REDACTED] because they held a secret or an e-mail address, by metric.',
+    labelNames: ['metric'],
+    unit: 'events',
+    stacks: ['S1', 'S2', 'S3', 'S4', 'S5'],
+  },
   spansDroppedTotal: {
     name: 'stacklight_spans_dropped_total',
     type: 'counter',

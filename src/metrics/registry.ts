@@ -42,6 +42,12 @@ export interface MetricsSetup {
    * also counted in `stacklight_internal_errors_total{component="metric_labels"}`.
    */
   onLabelError?: (metric: string, message: string) => void;
+  /**
+   * The scrubbing engine's string scrubber: label values it changes are
+   * replaced by `[REDACTED]` when their series is created, and counted in
+   * `stacklight_label_values_redacted_total`.
+   */
+  scrubLabel?: (value: string) => string;
 }
 
 /** What `createMetrics` builds. */
@@ -110,6 +116,12 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
           'the observation was dropped (counted in stacklight_internal_errors_total{component="metric_labels"})',
       );
     },
+    ...(setup.scrubLabel === undefined
+      ? {}
+      : {
+          scrubLabel: setup.scrubLabel,
+          onRedacted: (metric: string) => selfMetrics.labelValuesRedactedTotal.inc({ metric }),
+        }),
   };
 
   // `service` is reserved by the rules themselves; the other default labels

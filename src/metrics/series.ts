@@ -25,7 +25,22 @@ export interface GuardHooks {
    * types catch it in TypeScript). `problem` names labels, never values.
    */
   onLabelError(metric: string, problem: string): void;
+  /**
+   * The scrubbing engine's string scrubber (`redactString`): a label value
+   * it changes holds a secret or an e-mail address, and the series gets
+   * {@link REDACTED_LABEL_VALUE} instead. Without it, values are kept.
+   */
+  scrubLabel?: (value: string) => string;
+  /** A label value was replaced by {@link REDACTED_LABEL_VALUE}. */
+  onRedacted?(metric: string): void;
 }
+
+/**
+ * The value a label gets when its given value held a secret or an e-mail
+ * address. The whole value is replaced (not only the secret part), so that
+ * the values it stands for collapse into one series.
+ */
+export const REDACTED_LABEL_VALUE = '[REDACTED]';
 
 /** The label object of one series, values already normalised to strings. */
 export type SeriesLabels = Readonly<Record<string, string>>;
@@ -195,6 +210,13 @@ export abstract class GuardedMetric<S extends SeriesBase> {
   private seriesForKey(key: string, src: Readonly<Record<string, unknown>> | undefined): S {
     const found = this.series.get(key);
     if (found !== undefined) return found;
+    const scrubbed = this.scrubbed(src);
+    if (scrubbed !== undefined) {
+      // Never stored under the raw key: each secret-laden call scrubs again
+      // (and is counted), and no secret is kept in memory as a map key.
+      // Same label names as `src`, which fitted: never undefined.
+      return this.seriesFor(scrubbed)!;
+    }
     const names = this.labelNames;
     if (this.series.size < this.cap) {
       const labels: Record<string, string> = {};
@@ -223,6 +245,35 @@ export abstract class GuardedMetric<S extends SeriesBase> {
     const s = this.create(Object.freeze(labels));
     this.series.set(okey, s);
     return s;
+  }
+
+  /**
+   * The labels with every value the scrubber changes replaced by
+   * {@link REDACTED_LABEL_VALUE}; `undefined` when none changes. Runs only
+   * when a series is about to be created, never per observation of an
+   * existing series.
+   */
+  private scrubbed(
+    src: Readonly<Record<string, unknown>> | undefined,
+  ): Record<string, unknown> | undefined {
+    const scrub = this.hooks.scrubLabel;
+    if (scrub === undefined || src === undefined) return undefined;
+    let out: Record<string, unknown> | undefined;
+    for (const name of this.labelNames) {
+      const raw = src[name];
+      // The whole string, before labelValue's cut: a secret across the cut
+      // is still recognised.
+      const v = typeof raw === 'string' ? raw : labelValue(raw);
+      if (v === REDACTED_LABEL_VALUE || scrub(v) === v) continue;
+      out ??= { ...src };
+      out[name] = REDACTED_LABEL_VALUE;
+      try {
+        this.hooks.onRedacted?.(this.name);
+      } catch {
+        // A failing counter must not cost the observation.
+      }
+    }
+    return out;
   }
 
   /** Removes one series, e.g. a queue that no longer exists. */

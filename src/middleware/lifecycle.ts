@@ -34,7 +34,13 @@ import {
   type RouteDecision,
 } from './record.js';
 import { createRequestIdGenerator, isValidRequestId } from './request-id.js';
-import { borrowServerSpan, endServerSpan, parentContext, startServerSpan } from './server-span.js';
+import {
+  borrowServerSpan,
+  endServerSpan,
+  parentContext,
+  startServerSpan,
+  type IncomingMode,
+} from './server-span.js';
 
 /** What an adapter plugs into the lifecycle. */
 export interface LifecycleAdapter {
@@ -86,6 +92,8 @@ export class HttpLifecycle {
   /** Where this lifecycle keeps its requests' records (see {@link LifecycleAdapter.records}). */
   readonly records: RecordKeeping;
   private readonly tracing: boolean;
+  /** `tracing.incoming`: continue, restart or ignore the caller's trace context. */
+  private readonly incoming: IncomingMode;
   private readonly nextId = createRequestIdGenerator();
   private readonly decisions = new Map<string, RouteDecision>();
   private readonly unmatched: RouteDecision;
@@ -114,6 +122,7 @@ export class HttpLifecycle {
     this.adapter = adapter;
     this.records = adapter.records ?? TAGGED_RECORDS;
     this.tracing = telemetry.config.tracing.enabled;
+    this.incoming = telemetry.config.tracing.incoming ?? 'continue';
     this.joinsServerSpans =
       telemetry.config.tracing.provider === 'external' ||
       telemetry.config.tracing.instrumentations.length > 0;
@@ -234,13 +243,20 @@ export class HttpLifecycle {
           rec.otel = borrowed.context;
           rec.spanBorrowed = true;
         } else if (traced) {
-          const started = startServerSpan(this.telemetry.tracer, req, headers, method, decision);
+          const started = startServerSpan(
+            this.telemetry.tracer,
+            req,
+            headers,
+            method,
+            decision,
+            this.incoming,
+          );
           rec.span = started.span;
           rec.otel = started.context;
         } else if (headers.traceparent !== undefined) {
           // No span of our own (route excluded from traces): keep the caller's
           // trace context so logs correlate and outgoing calls propagate it.
-          rec.otel = parentContext(headers);
+          rec.otel = parentContext(headers, this.incoming);
         }
       } catch (error) {
         this.internalError('http_span', 'starting the server span failed', error);

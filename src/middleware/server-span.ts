@@ -1,7 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
   context as otelContext,
+  isSpanContextValid,
   ROOT_CONTEXT,
+  trace,
+  type Link,
   SpanKind,
   SpanStatusCode,
   type Attributes,
@@ -9,7 +12,6 @@ import {
   type Exception,
   type Span,
   type Tracer,
-  trace,
 } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { extractContext } from '../tracing/carriers.js';
@@ -40,15 +42,33 @@ function unmatchedSpanName(method: string): string {
   ));
 }
 
+/** What the server span does with the caller's trace context (`tracing.incoming`). */
+export type IncomingMode = 'continue' | 'restart' | 'ignore';
+
 /**
  * The caller's trace context from `traceparent`/`tracestate`/`baggage`, on
  * top of the root context (never the ambient one, which could belong to
- * whatever ran before on this socket). No header, no parsing.
+ * whatever ran before on this socket). No header, no parsing. In `restart`
+ * and `ignore` modes the caller's context is not continued: the root context.
  */
-export function parentContext(headers: IncomingHttpHeaders): Context {
+export function parentContext(
+  headers: IncomingHttpHeaders,
+  incoming: IncomingMode = 'continue',
+): Context {
+  if (incoming !== 'continue') return ROOT_CONTEXT;
   return headers.traceparent === undefined && headers.baggage === undefined
     ? ROOT_CONTEXT
     : extractContext(headers, 'http', ROOT_CONTEXT);
+}
+
+/**
+ * The caller's span context, for the link of a restarted trace; `undefined`
+ * without a valid `traceparent`.
+ */
+function callerLink(headers: IncomingHttpHeaders): Link[] | undefined {
+  if (headers.traceparent === undefined) return undefined;
+  const caller = trace.getSpanContext(extractContext(headers, 'http', ROOT_CONTEXT));
+  return caller !== undefined && isSpanContextValid(caller) ? [{ context: caller }] : undefined;
 }
 
 /**
@@ -64,8 +84,9 @@ export function startServerSpan(
   headers: IncomingHttpHeaders,
   method: string,
   decision: RouteDecision | undefined,
+  incoming: IncomingMode = 'continue',
 ): { span: Span; context: Context } {
-  const parent = parentContext(headers);
+  const parent = parentContext(headers, incoming);
   const light = (tracer as WithLightTracer)[LIGHT_TRACER];
   // A span the sampler surely drops: its ids only, no attributes built.
   const dropped = light?.dropped(parent);
@@ -83,6 +104,10 @@ export function startServerSpan(
   const route = decision?.template;
   if (route !== undefined && route !== UNMATCHED_ROUTE) attributes['http.route'] = route;
   const options: OwnedSpanOptions = { kind: SpanKind.SERVER, attributes, [OWNED_ATTRIBUTES]: true };
+  // `restart`: a new root that links to the caller's span, so the journey can
+  // still be followed while the caller chooses neither ids nor sampling.
+  const links = incoming === 'restart' ? callerLink(headers) : undefined;
+  if (links !== undefined) options.links = links;
   const span = (light ?? tracer).startSpan(
     decision?.spanName ?? unmatchedSpanName(method),
     options,

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { markRandomTraceId } from './random-traces.js';
 
 /** Bytes of randomness drawn at a time: 256 span ids or 128 trace ids. */
 const POOL_BYTES = 2048;
@@ -30,8 +31,11 @@ export class PooledIdGenerator implements IdGenerator {
     }
   }
 
+  /** A random trace id, remembered as such for the `random` trace flag (random-traces.ts). */
   generateTraceId(): string {
-    return this.take(32);
+    const id = this.take(32);
+    markRandomTraceId(id);
+    return id;
   }
 
   generateSpanId(): string {

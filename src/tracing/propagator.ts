@@ -10,12 +10,14 @@ import {
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import {
+  FLAG_RANDOM,
   formatTraceParent,
   isValidSpanId,
   isValidTraceId,
   parseTraceParent,
 } from './traceparent.js';
 import { parseTraceState, TraceStateList } from './tracestate.js';
+import { isRandomTraceId, markRandomTraceId } from './random-traces.js';
 
 /** Header / carrier field name of the W3C trace parent. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -54,11 +56,11 @@ export class StrictW3CTraceContextPropagator implements TextMapPropagator {
       if (spanContext === undefined || isTracingSuppressed(ctx)) return;
       const { traceId, spanId } = spanContext;
       if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) return;
-      setter.set(
-        carrier,
-        TRACEPARENT_HEADER,
-        formatTraceParent(traceId, spanId, spanContext.traceFlags),
-      );
+      // The random flag by trace id: the SDK does not carry it to children.
+      const flags = isRandomTraceId(traceId)
+        ? spanContext.traceFlags | FLAG_RANDOM
+        : spanContext.traceFlags;
+      setter.set(carrier, TRACEPARENT_HEADER, formatTraceParent(traceId, spanId, flags));
       const traceState = serializeTraceState(spanContext.traceState);
       if (traceState.length > 0) setter.set(carrier, TRACESTATE_HEADER, traceState);
     } catch (error) {
@@ -72,6 +74,7 @@ export class StrictW3CTraceContextPropagator implements TextMapPropagator {
       if (parent === undefined) return ctx;
       // Only read tracestate once traceparent is known to be valid (spec MUST).
       const state = parseTraceState(combined(getter.get(carrier, TRACESTATE_HEADER)));
+      if ((parent.traceFlags & FLAG_RANDOM) !== 0) markRandomTraceId(parent.traceId);
       const spanContext: SpanContext = {
         traceId: parent.traceId,
         spanId: parent.spanId,

@@ -36,6 +36,8 @@ import { ids } from './ids.js';
 import { createLightTracer, type DropsFn, type LightTracer } from './light-tracer.js';
 import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
 import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
+import { createSpanScrubber, ScrubbingSpanProcessor } from './span-scrub.js';
+import { createRedactor } from '../logging/redact.js';
 
 function noop(): void {}
 
@@ -354,6 +356,15 @@ export function createTracing(
   if (t.provider === 'external' || (t.provider === 'auto' && delegateName() !== undefined)) {
     return externalTracing(config, propagator, warnings);
   }
+  // One scrubbing pass per finished span, before any processor reads it
+  // (span-scrub.ts): the log line's rules and secret keys.
+  const scrubSpan = createSpanScrubber({
+    redactor: createRedactor({
+      keys: config.logging.redactKeys,
+      maxStringLength: config.logging.maxStringLength,
+    }),
+    stackTraces: t.stackTraces,
+  });
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   // One bounded batch processor per exporter (`OTEL_TRACES_EXPORTER=otlp,console`).
@@ -373,6 +384,7 @@ export function createTracing(
   }
   processors.unshift(...batches);
   const batch = batches[0];
+  processors.unshift(new ScrubbingSpanProcessor(scrubSpan));
   const sampler = createSampler(t.sampler, t.sampleRatio);
   const provider = new NodeTracerProvider({
     resource,
@@ -426,14 +438,15 @@ export function createTracing(
       instrumentationScope: (tracer as Tracer & { instrumentationScope: InstrumentationScope })
         .instrumentationScope,
       // What the provider's processors are here: the batch processor, or none.
+      // Unsampled light spans go nowhere: only sampled ones are scrubbed.
       onEnd:
         batches.length === 0
           ? noop
-          : batches.length === 1
-            ? (span) => batch!.onEnd(span)
-            : (span) => {
-                for (const b of batches) b.onEnd(span);
-              },
+          : (span) => {
+              if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+              scrubSpan(span);
+              for (const b of batches) b.onEnd(span);
+            },
       // createSampler's samplers are the SDK's: they keep nothing they are
       // given, and where they surely drop, calling them changes nothing.
       samplerKeepsNoAttributes: true,

@@ -14,9 +14,10 @@
  * - Leading and trailing optional whitespace (spaces and tabs, RFC 7230 OWS) is
  *   ignored: HTTP field values never include it, and the W3C suite's
  *   `test_traceparent_ows_handling` requires accepting it.
- * - Only the `sampled` flag is known. The flags must be two hex digits, but
- *   every other bit is cleared on parse (Level 1 says vendors MUST set unknown
- *   flags to zero, and Level 2's `random` flag is not in Level 1).
+ * - Two flags are known: `sampled` (0x01) and Level 2's `random` (0x02, the
+ *   trace id's right-most 7 bytes are random). The flags must be two hex
+ *   digits; every other bit is cleared on parse (vendors MUST set unknown
+ *   flags to zero).
  *
  * Hand-written char-code scanner: no regex, no intermediate strings; the only
  * allocations on success are the two id slices and the result object.
@@ -29,8 +30,18 @@ const DASH = 0x2d;
 /** Length of a version-00 traceparent, and of the part of any version we read. */
 const V00_LENGTH = 55;
 
-/** The `sampled` bit, the only trace flag Level 1 defines. */
+/** The `sampled` bit (Level 1). */
 const FLAG_SAMPLED = 0x01;
+
+/**
+ * The `random` bit (W3C Trace Context Level 2): the trace id's right-most 7
+ * bytes were drawn at random. Set on every trace stacklight starts, kept when
+ * a trace that carries it is continued, never set for one that does not.
+ */
+export const FLAG_RANDOM = 0x02;
+
+/** The flags stacklight knows and keeps. */
+const KNOWN_FLAGS = FLAG_SAMPLED | FLAG_RANDOM;
 
 /** The version stacklight emits. */
 const VERSION_00 = '00';
@@ -43,7 +54,7 @@ export interface TraceParent {
   readonly traceId: string;
   /** The parent id: 16 lowercase hex characters, not all zero. */
   readonly spanId: string;
-  /** Trace flags with every bit but `sampled` (0x01) cleared. */
+  /** Trace flags with every bit but `sampled` (0x01) and `random` (0x02) cleared. */
   readonly traceFlags: number;
 }
 
@@ -93,13 +104,13 @@ export function parseTraceParent(value: unknown): TraceParent | undefined {
     version,
     traceId: value.slice(start + 3, start + 35),
     spanId: value.slice(start + 36, start + 52),
-    traceFlags: flags & FLAG_SAMPLED,
+    traceFlags: flags & KNOWN_FLAGS,
   };
 }
 
 /**
- * Formats a version-00 `traceparent`. Only the `sampled` bit of `traceFlags`
- * is written; the ids are written as given, so validate them first with
+ * Formats a version-00 `traceparent`. Only the `sampled` and `random` bits of
+ * `traceFlags` are written; the ids are written as given, so validate them first with
  * {@link isValidTraceId} / {@link isValidSpanId} (the propagator does).
  *
  * @example
@@ -107,10 +118,11 @@ export function parseTraceParent(value: unknown): TraceParent | undefined {
  * // '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
  */
 export function formatTraceParent(traceId: string, spanId: string, traceFlags: number): string {
-  return (
-    VERSION_00 + '-' + traceId + '-' + spanId + ((traceFlags & FLAG_SAMPLED) === 1 ? '-01' : '-00')
-  );
+  return VERSION_00 + '-' + traceId + '-' + spanId + FLAG_SUFFIX[traceFlags & KNOWN_FLAGS];
 }
+
+/** `-00` … `-03`, by the known flag bits. */
+const FLAG_SUFFIX: readonly string[] = ['-00', '-01', '-02', '-03'];
 
 /**
  * True for a W3C trace-id: 32 lowercase hex characters, not all zero.

@@ -3,27 +3,31 @@ import type { TraceState } from '@opentelemetry/api';
 /**
  * Strict W3C Trace Context `tracestate` parsing, mutation and serialization.
  *
- * Grammar (Level 1 Recommendation, https://www.w3.org/TR/trace-context-1/#tracestate-header):
+ * Grammar (Level 2, https://www.w3.org/TR/trace-context-2/#tracestate-header):
  *
  * ```abnf
  * list        = list-member 0*31( OWS "," OWS list-member )
  * list-member = key "=" value / OWS
- * key         = simple-key / multi-tenant-key
- * simple-key  = lcalpha 0*255( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
- * multi-tenant-key = tenant-id "@" system-id
- * tenant-id   = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
- * system-id   = lcalpha 0*13( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
+ * key         = ( lcalpha / DIGIT ) 0*255( keychar )
+ * keychar     = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
  * value       = 0*255( chr ) nblk-chr
  * chr         = %x20 / nblk-chr
  * nblk-chr    = %x21-2B / %x2D-3C / %x3E-7E
  * ```
  *
+ * Level 2 folds Level 1's simple and multi-tenant keys into one rule: `foo@`,
+ * `foo@@bar`, `1a` and a 256-character key are valid; a key starting with
+ * `@` (or any character but a lowercase letter or a digit) is not.
+ *
  * Decisions where the spec leaves room (all pinned by tests):
  *
- * - **Invalid means dropped whole.** Any malformed member, a duplicate key or
+ * - **Duplicate keys keep the first.** A later member with a key already seen
+ *   is dropped; the rest of the list stays (Level 2). It does not count
+ *   toward the 32-member limit.
+ * - **Other invalid input means dropped whole.** Any malformed member or
  *   more than 32 members makes the whole header invalid; it is not propagated
- *   (W3C test suite, strict level 2). Level 1 lets vendors merely discard
- *   extra members; we do not, so a broken upstream is visible, not half-kept.
+ *   (W3C test suite). Level 1 lets vendors merely discard extra members; we
+ *   do not, so a broken upstream is visible, not half-kept.
  * - **Empty and whitespace-only members** are allowed, ignored, and do not
  *   count toward the 32-member limit (they appear when several headers are
  *   combined).
@@ -248,7 +252,7 @@ export class TraceStateList implements TraceState {
  * @example
  * parseTraceState('rojo=00f067aa0ba902b7, congo=t61rcWkgMzE')?.entries();
  * // [['rojo', '00f067aa0ba902b7'], ['congo', 't61rcWkgMzE']]
- * parseTraceState('foo=1,foo=2'); // undefined (duplicate key)
+ * parseTraceState('foo=1,foo=2')?.serialize(); // 'foo=1' (the first occurrence is kept)
  */
 export function parseTraceState(value: unknown): TraceStateList | undefined {
   return TraceStateList.parse(value);
@@ -310,14 +314,20 @@ function scanList(s: string): number {
       const eq = s.indexOf('=', a);
       if (eq === -1 || eq >= b) return -1;
       if (!isKeyAt(s, a, eq) || !isValueAt(s, eq + 1, b)) return -1;
-      if (count === TRACESTATE_MAX_MEMBERS) return -1;
-      for (let m = 0; m < count; m++) {
-        if (sameKey(s, offsets[m * 3]!, offsets[m * 3 + 1]!, a, eq)) return -1;
+      let duplicate = false;
+      for (let m = 0; m < count && !duplicate; m++) {
+        duplicate = sameKey(s, offsets[m * 3]!, offsets[m * 3 + 1]!, a, eq);
       }
-      offsets[count * 3] = a;
-      offsets[count * 3 + 1] = eq;
-      offsets[count * 3 + 2] = b;
-      count++;
+      if (duplicate) {
+        // Level 2: the first occurrence wins; this one is dropped.
+        canonical = false;
+      } else {
+        if (count === TRACESTATE_MAX_MEMBERS) return -1;
+        offsets[count * 3] = a;
+        offsets[count * 3 + 1] = eq;
+        offsets[count * 3 + 2] = b;
+        count++;
+      }
     }
     from = to + 1;
   }
@@ -349,32 +359,17 @@ function isKeyChar(c: number): boolean {
   return isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2a || c === 0x2f;
 }
 
-/** `s[from, to)` is a simple-key or a multi-tenant-key. */
+/** `s[from, to)` is a Level 2 key: `(lcalpha / DIGIT) 0*255(keychar)`, `@` a keychar. */
 function isKeyAt(s: string, from: number, to: number): boolean {
   const length = to - from;
-  // 256 is the maximum for both forms (241 + "@" + 14 = 256).
   if (length < 1 || length > 256) return false;
-  let at = -1;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === AT) {
-      if (at !== -1) return false;
-      at = i;
-    } else if (!isKeyChar(c)) {
-      return false;
-    }
-  }
   const first = s.charCodeAt(from);
-  if (at === -1) return isLcAlpha(first);
-  const tenantLength = at - from;
-  const systemLength = to - at - 1;
-  return (
-    tenantLength <= 241 &&
-    (isLcAlpha(first) || isDigit(first)) &&
-    systemLength >= 1 &&
-    systemLength <= 14 &&
-    isLcAlpha(s.charCodeAt(at + 1))
-  );
+  if (!isLcAlpha(first) && !isDigit(first)) return false;
+  for (let i = from + 1; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== AT && !isKeyChar(c)) return false;
+  }
+  return true;
 }
 
 /**

@@ -98,7 +98,7 @@ describe('createVendorClient', () => {
     expect(seen.url).toBe('/prefix/api/v3/time');
     expect(seen.headers['x-api-key']).toBe('override');
     expect(seen.headers['x-client']).toBe('stacklight');
-    expect(seen.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(seen.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
   });
 
   it('rejects invalid caller headers like fetch, before any span or metric', async () => {

@@ -75,7 +75,7 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
     expect(parseTraceParent(stored._trace?.traceparent)).toMatchObject({
       traceId: append.spanContext().traceId,
       spanId: append.spanContext().spanId,
-      traceFlags: 1,
+      traceFlags: 3, // sampled, random (a trace stacklight started)
     });
     // ...and WS send links back to it: one trace to follow, end to end.
     expect(send.kind).toBe(SpanKind.PRODUCER);
@@ -127,7 +127,7 @@ describe('event envelope round trip (append → store as JSON → deliver)', () 
       type: 'import.progress',
       outboxTs: 42,
       payload: { pct: 40 },
-      _trace: { traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/) },
+      _trace: { traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/) },
     });
     expect(spanNamed('outbox.append').attributes).toEqual({
       'event.type': 'import.progress',

@@ -114,7 +114,7 @@ describe('instrumentation without Redis', () => {
     await instrumentQueue(h.telemetry, fake()).add('score.bias', { a: 1, _trace: stale });
     const [enqueue] = spansNamed(h.spans(), 'enqueue q_score');
     expect(added[0]!._trace).toEqual({
-      traceparent: `00-${enqueue!.spanContext().traceId}-${enqueue!.spanContext().spanId}-01`,
+      traceparent: `00-${enqueue!.spanContext().traceId}-${enqueue!.spanContext().spanId}-03`, // sampled, random
     });
     await h.cleanup();
 

@@ -154,7 +154,7 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: one trace across the queue', ({ mod
     // The job data holds the enqueue span's context; the caller's object is untouched.
     const stored = await queue.getJob(jobId!);
     const carrier = (stored!.data as Record<string, { traceparent: string }>)[TRACE_CARRIER_KEY];
-    expect(carrier?.traceparent).toBe(`00-${traceId}-${enqueue!.spanContext().spanId}-01`);
+    expect(carrier?.traceparent).toBe(`00-${traceId}-${enqueue!.spanContext().spanId}-03`); // sampled, random: stacklight started the trace
     expect(payload).toEqual({ userId: 'u_1', broker: 'binance' });
   });
 
@@ -228,7 +228,7 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: one trace across the queue', ({ mod
     expect(enqueue).toBeDefined();
     expect(enqueue!.attributes['messaging.batch.message_count']).toBe(2);
     expect(enqueue!.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
-    const expected = `00-${root.spanContext().traceId}-${enqueue!.spanContext().spanId}-01`;
+    const expected = `00-${root.spanContext().traceId}-${enqueue!.spanContext().spanId}-03`; // sampled, random
     const parentJob = await parentQ.getJob(node.job.id!);
     const childJob = await childQ.getJob(node.children![0]!.job.id!);
     expect((parentJob!.data as Record<string, { traceparent: string }>)._trace!.traceparent).toBe(

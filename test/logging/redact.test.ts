@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor, MARKERS } from '../../src/logging/index.js';
+import { shapeOf } from '../../src/logging/scrub.js';
 
 const r = createRedactor();
 
@@ -107,6 +108,14 @@ describe('createRedactor().redactString', () => {
     ['/cb?token=abc123&page=2', '/cb?token=[REDACTED]&page=2'],
     ['{"password":"pw","user":"u"}', '{"password":"[REDACTED]","user":"u"}'],
     ['{"apiKey": 12345, "n": 1}', '{"apiKey": "[REDACTED]", "n": 1}'],
+    ['Basic dXNlcjpwYXNzd29yZA', 'Basic [REDACTED]'],
+    ['Authorization=Basic YTpi', 'Authorization=Basic [REDACTED]'],
+    ['use Bearer ab1 now', 'use Bearer [REDACTED] now'],
+    ['authorization=Bearer abcdef123', 'authorization=Bearer [REDACTED]'],
+    ['/cb?code=xyz&page=2#id_token=t1', '/cb?code=[REDACTED]&page=2#id_token=[REDACTED]'],
+    ["{ password: 'pw', user: 'u' }", "{ password: '[REDACTED]', user: 'u' }"],
+    ['/u/erin%40example.com', '/u/[EMAIL]'],
+    ['https://a:p%23/x@h/p', 'https://[REDACTED]@h/p'],
   ])('scrubs %j', (input, expected) => {
     expect(r.redactString(input)).toBe(expected);
   });
@@ -120,6 +129,9 @@ describe('createRedactor().redactString', () => {
     'see the reference manual @ chapter 4',
     'email me at support (at) example (dot) com',
     'ratio a/b = 3',
+    'exit code=137',
+    'https://host:8443/users/x',
+    'Bearer realm="api"',
   ])('keeps %j unchanged', (input) => {
     expect(r.redactString(input)).toBe(input);
   });
@@ -260,5 +272,16 @@ describe('createRedactor().redactValue', () => {
       },
     });
     expect(throwing.redactValue({ password: 'x' })).toEqual({ password: MARKERS.redacted });
+  });
+});
+
+describe('shapeOf', () => {
+  it('shows the length of each replaced part and keeps the rest', () => {
+    const token = 'a'.repeat(41);
+    const value = `authorization=Bearer ${token}`;
+    expect(shapeOf(value, r.redactString(value))).toBe('authorization=Bearer …(41 chars)');
+    expect(shapeOf('x=1', 'x=1')).toBe('x=1');
+    const mail = 'to bob@example.com and amy@example.org!';
+    expect(shapeOf(mail, r.redactString(mail))).toBe('to …(15 chars) and …(15 chars)!');
   });
 });

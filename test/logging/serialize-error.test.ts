@@ -1,11 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor, serializeError } from '../../src/logging/index.js';
+import { MAX_BODY_CHARS } from '../../src/logging/serialize-error.js';
 
 const redactor = createRedactor();
 const noStack = { redactor, stack: false };
 const withStack = { redactor, stack: true };
 
 describe('serializeError', () => {
+  it('keeps a request body attached to an error only scrubbed and cut to MAX_BODY_CHARS', () => {
+    // body-parser's parse failure carries the raw body in `body`.
+    const body = `{"user":"u1","password":"pw-body-1", "note":"${'x'.repeat(600)}", "token":"late-tok"`;
+    const err = Object.assign(new SyntaxError('Unexpected end of JSON input'), {
+      type: 'entity.parse.failed',
+      body,
+    });
+    const out = serializeError(err, noStack);
+    const kept = out.extra?.['body'] as string;
+    expect(kept).not.toContain('pw-body-1');
+    expect(kept).not.toContain('late-tok');
+    expect(kept.startsWith('{"user":"u1","password":"[REDACTED]"')).toBe(true);
+    expect(kept.length).toBeLessThanOrEqual(MAX_BODY_CHARS + 40);
+    expect(kept).toMatch(/…\[TRUNCATED \d+ chars\]$/);
+  });
+
+  it('scrubs the name of an error', () => {
+    const err = new Error('x');
+    err.name = 'NotFound for kim@example.com';
+    expect(serializeError(err, noStack).type).toBe('NotFound for [EMAIL]');
+  });
+
   it('writes type, code, message and no stack when stacks are off', () => {
     const err = Object.assign(new RangeError('out of range'), { code: 'E_RANGE' });
     expect(serializeError(err, noStack)).toEqual({

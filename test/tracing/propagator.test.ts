@@ -87,11 +87,11 @@ describe('StrictW3CTraceContextPropagator.extract', () => {
     expect(trace.getSpanContext(ctx)!.traceState!.serialize()).toBe('foo=1');
   });
 
-  it('drops a tracestate that is duplicated across headers but keeps the traceparent', () => {
-    const ctx = extract({ traceparent: TRACEPARENT, tracestate: ['foo=1', 'foo=2'] });
+  it('keeps the first of a key duplicated across tracestate headers (Level 2)', () => {
+    const ctx = extract({ traceparent: TRACEPARENT, tracestate: ['foo=1', 'foo=2,bar=3'] });
     const spanContext = trace.getSpanContext(ctx)!;
     expect(spanContext.traceId).toBe(TRACE_ID);
-    expect(spanContext.traceState).toBeUndefined();
+    expect(spanContext.traceState?.serialize()).toBe('foo=1,bar=3');
   });
 
   it('drops an invalid tracestate, an empty one, and one with a non-string part', () => {
@@ -135,9 +135,9 @@ describe('StrictW3CTraceContextPropagator.inject', () => {
     expect(inject(withSpanContext(base))).toEqual({ traceparent: TRACEPARENT });
   });
 
-  it('writes only the sampled flag', () => {
-    expect(inject(withSpanContext({ ...base, traceFlags: 0xff })).traceparent).toBe(TRACEPARENT);
-    expect(inject(withSpanContext({ ...base, traceFlags: 0x02 })).traceparent).toMatch(/-00$/);
+  it('writes only the sampled and random flags', () => {
+    expect(inject(withSpanContext({ ...base, traceFlags: 0xfd })).traceparent).toBe(TRACEPARENT);
+    expect(inject(withSpanContext({ ...base, traceFlags: 0x02 })).traceparent).toMatch(/-02$/);
   });
 
   it('writes nothing without a span context, for invalid ids, or when tracing is suppressed', () => {

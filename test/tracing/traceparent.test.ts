@@ -37,8 +37,9 @@ const cases: Array<[string, unknown, TraceParent | undefined]> = [
     `00-${T}-${'0'.repeat(15)}1-00`,
     ok(0, 0, T, '0'.repeat(15) + '1'),
   ],
-  ['unknown flag bits are cleared (ff)', `00-${T}-${S}-ff`, ok(0, 1)],
-  ['unknown flag bits are cleared (02, Level 2 random)', `00-${T}-${S}-02`, ok(0, 0)],
+  ['unknown flag bits are cleared (ff)', `00-${T}-${S}-ff`, ok(0, 3)],
+  ['Level 2 random flag is kept (02)', `00-${T}-${S}-02`, ok(0, 2)],
+  ['sampled and random (03)', `00-${T}-${S}-03`, ok(0, 3)],
   ['sampled read through the mask (09)', `00-${T}-${S}-09`, ok(0, 1)],
   // OWS around the value (W3C suite test_traceparent_ows_handling)
   ['leading space', ` 00-${T}-${S}-01`, ok(0, 1)],
@@ -56,7 +57,7 @@ const cases: Array<[string, unknown, TraceParent | undefined]> = [
   ],
   ['future version with an empty extra field', `01-${T}-${S}-00-`, ok(1, 0)],
   ['highest valid version fe', `fe-${T}-${S}-01`, ok(0xfe, 1)],
-  ['future version clears unknown flags', `42-${T}-${S}-03`, ok(0x42, 1)],
+  ['future version clears unknown flags', `42-${T}-${S}-07`, ok(0x42, 3)],
   [
     'future version, megabyte of extra fields is not scanned',
     `cc-${T}-${S}-01-${'x'.repeat(1_000_000)}`,
@@ -147,9 +148,10 @@ describe('formatTraceParent', () => {
     expect(formatTraceParent(T, S, 0)).toBe(`00-${T}-${S}-00`);
   });
 
-  it('writes only the sampled bit, whatever else is set', () => {
-    expect(formatTraceParent(T, S, 0xff)).toBe(`00-${T}-${S}-01`);
-    expect(formatTraceParent(T, S, 0x02)).toBe(`00-${T}-${S}-00`);
+  it('writes only the sampled and random bits, whatever else is set', () => {
+    expect(formatTraceParent(T, S, 0xff)).toBe(`00-${T}-${S}-03`);
+    expect(formatTraceParent(T, S, 0x02)).toBe(`00-${T}-${S}-02`);
+    expect(formatTraceParent(T, S, 0xfd)).toBe(`00-${T}-${S}-01`);
   });
 
   it('re-emits a future version as version 00', () => {

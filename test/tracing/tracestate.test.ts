@@ -173,27 +173,81 @@ const cases: Array<[string, unknown, { entries: Entries; serialized: string } | 
     },
   ],
 
-  // invalid: duplicates and count
-  ['duplicate key, same value', 'foo=1,foo=1', undefined],
-  ['duplicate key, different value', 'foo=1,foo=2', undefined],
-  ['duplicate key hidden by OWS', 'foo=1 , foo=2', undefined],
-  ['duplicate multi-tenant key', 'a@b=1,c=2,a@b=3', undefined],
+  // Level 2: duplicate keys keep the first occurrence, the rest of the list stays
+  ['duplicate key, same value', 'foo=1,foo=1', { entries: [['foo', '1']], serialized: 'foo=1' }],
+  [
+    'duplicate key, different value',
+    'foo=1,foo=2',
+    { entries: [['foo', '1']], serialized: 'foo=1' },
+  ],
+  [
+    'duplicate key hidden by OWS',
+    'foo=1 , foo=2',
+    { entries: [['foo', '1']], serialized: 'foo=1' },
+  ],
+  [
+    'duplicate multi-tenant key',
+    'a@b=1,c=2,a@b=3',
+    {
+      entries: [
+        ['a@b', '1'],
+        ['c', '2'],
+      ],
+      serialized: 'a@b=1,c=2',
+    },
+  ],
+  [
+    'a dropped duplicate does not count toward 32 members',
+    `${members(32)},m00=again`,
+    { entries: membersEntries(32), serialized: members(32) },
+  ],
+  // Level 2 keys: (lcalpha / DIGIT) 0*255(keychar), "@" a keychar
+  ['key starting with a digit', '1abc=1', { entries: [['1abc', '1']], serialized: '1abc=1' }],
+  ['key ending with @', 'foo@=1', { entries: [['foo@', '1']], serialized: 'foo@=1' }],
+  [
+    'two @ in a row',
+    'foo@@bar=1,bar=2',
+    {
+      entries: [
+        ['foo@@bar', '1'],
+        ['bar', '2'],
+      ],
+      serialized: 'foo@@bar=1,bar=2',
+    },
+  ],
+  ['two @', 'foo@bar@baz=1', { entries: [['foo@bar@baz', '1']], serialized: 'foo@bar@baz=1' }],
+  [
+    'key of 256 chars',
+    `${'z'.repeat(256)}=1`,
+    { entries: [['z'.repeat(256), '1']], serialized: `${'z'.repeat(256)}=1` },
+  ],
+  [
+    'long tenant part (242 chars)',
+    `${'t'.repeat(242)}@v=1`,
+    { entries: [[`${'t'.repeat(242)}@v`, '1']], serialized: `${'t'.repeat(242)}@v=1` },
+  ],
+  [
+    'long part after @ (15 chars)',
+    `t@${'v'.repeat(15)}=1`,
+    { entries: [[`t@${'v'.repeat(15)}`, '1']], serialized: `t@${'v'.repeat(15)}=1` },
+  ],
+  [
+    'digit after @',
+    'tenant@1vendor=1',
+    { entries: [['tenant@1vendor', '1']], serialized: 'tenant@1vendor=1' },
+  ],
+  // invalid: count
   ['33 members', members(33), undefined],
   // invalid: keys
   ['uppercase key', 'FOO=1', undefined],
   ['one uppercase letter in the key', 'fOo=1', undefined],
   ['dot in the key', 'foo.bar=1', undefined],
   ['space before =', 'foo =1', undefined],
-  ['simple key starting with a digit (Level 1)', '1abc=1', undefined],
   ['simple key starting with _', '_abc=1', undefined],
   ['key of 257 chars', `${'z'.repeat(257)}=1`, undefined],
-  ['tenant-id of 242 chars', `${'t'.repeat(242)}@v=1`, undefined],
-  ['system-id of 15 chars', `t@${'v'.repeat(15)}=1`, undefined],
-  ['empty system-id', 'foo@=1,bar=2', undefined],
-  ['empty tenant-id', '@foo=1,bar=2', undefined],
-  ['two @ in a row', 'foo@@bar=1,bar=2', undefined],
-  ['two @', 'foo@bar@baz=1,bar=2', undefined],
-  ['system-id starting with a digit', 'tenant@1vendor=1', undefined],
+  ['key starting with @', '@foo=1,bar=2', undefined],
+  ['key starting with -', '-foo=1', undefined],
+  ['key of 257 chars with @', `a@${'z'.repeat(255)}=1`, undefined],
   ['empty key', '=1', undefined],
   ['member without =', 'foo', undefined],
   // invalid: values
@@ -336,9 +390,13 @@ describe('key and value validators', () => {
     ['congo', true],
     ['tenant@vendor', true],
     ['1tenant@v', true],
-    ['1abc', false],
+    ['1abc', true],
+    ['a@', true],
+    ['a@@b', true],
+    ['z'.repeat(256), true],
+    ['z'.repeat(257), false],
+    ['@a', false],
     ['Congo', false],
-    ['a@', false],
     ['', false],
     [42, false],
   ])('isValidTraceStateKey(%j) is %s', (key, valid) => {
