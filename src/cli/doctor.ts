@@ -106,7 +106,11 @@ export async function run(argv: readonly string[]): Promise<number> {
           : `DSN set, @sentry/node ${sentryPeer}`
     }`,
   );
-  if (config.tracing.enabled && config.tracing.exporter.includes('otlp') && !argv.includes('--offline')) {
+  if (
+    config.tracing.enabled &&
+    config.tracing.exporter.includes('otlp') &&
+    !argv.includes('--offline')
+  ) {
     out.push(
       `OTLP endpoint ${config.tracing.endpoint}: ${await endpointAnswers(config.tracing.endpoint)}`,
     );

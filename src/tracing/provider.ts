@@ -383,7 +383,6 @@ export function createTracing(
     );
   }
   processors.unshift(...batches);
-  const batch = batches[0];
   processors.unshift(new ScrubbingSpanProcessor(scrubSpan));
   const sampler = createSampler(t.sampler, t.sampleRatio);
   const provider = new NodeTracerProvider({
