@@ -19,7 +19,12 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { createServiceClient, createVendorClient, init, SPAN_NAMES, withSpan } from 'stacklight';
-import { instrumentProcessor, instrumentQueue, instrumentWorker } from 'stacklight/bullmq';
+import {
+  instrumentProcessor,
+  instrumentQueue,
+  instrumentWorker,
+  SPEC_JOB_LABELS,
+} from 'stacklight/bullmq';
 import {
   createCoach,
   queueSettings,
@@ -137,7 +142,11 @@ const work = <T>(
 ) =>
   instrumentWorker(
     telemetry,
-    new Worker(queue, instrumentProcessor(telemetry, processor), { ...settings, concurrency }),
+    // The spec's job labels (import.trades → import, …), which its SLO queries use.
+    new Worker(queue, instrumentProcessor(telemetry, processor, { jobLabel: SPEC_JOB_LABELS }), {
+      ...settings,
+      concurrency,
+    }),
     {
       closeOnShutdown: true,
     },

@@ -15,6 +15,7 @@ import {
   instrumentWorker,
   markJobCache,
   monitorQueueDepth,
+  SPEC_JOB_LABELS,
 } from '../../../src/bullmq.js';
 import {
   createAiCoachClient,
@@ -47,29 +48,33 @@ const worker = instrumentWorker(
   telemetry,
   new Worker(
     'q_import',
-    instrumentProcessor(telemetry, async (job) => {
-      switch (job.name) {
-        case 'import.trades':
-          await binance.fetch('/vendor/binance');
-          await job.updateProgress(100);
-          outbox.append({ type: 'import.progress', payload: { pct: 100 } });
-          break;
-        case 'simulate.simple':
-          markJobCache(sims++ % 2 === 0 ? 'warm' : 'cold');
-          break;
-        case 'score.bias':
-          await ai.fetch('/v1/bias/score', { method: 'POST', body: '{}' });
-          await ai.fetch('/v1/nlg/reflect', { method: 'POST', body: '{}' });
-          outbox.append({ type: 'coach.reflection', payload: {} });
-          break;
-        case 'digest.weekly':
-          digests.due(10);
-          for (let i = 0; i < 9; i++) digests.delivered();
-          digests.failed();
-          await s3.fetch('/vendor/s3');
-          break;
-      }
-    }),
+    instrumentProcessor(
+      telemetry,
+      async (job) => {
+        switch (job.name) {
+          case 'import.trades':
+            await binance.fetch('/vendor/binance');
+            await job.updateProgress(100);
+            outbox.append({ type: 'import.progress', payload: { pct: 100 } });
+            break;
+          case 'simulate.simple':
+            markJobCache(sims++ % 2 === 0 ? 'warm' : 'cold');
+            break;
+          case 'score.bias':
+            await ai.fetch('/v1/bias/score', { method: 'POST', body: '{}' });
+            await ai.fetch('/v1/nlg/reflect', { method: 'POST', body: '{}' });
+            outbox.append({ type: 'coach.reflection', payload: {} });
+            break;
+          case 'digest.weekly':
+            digests.due(10);
+            for (let i = 0; i < 9; i++) digests.delivered();
+            digests.failed();
+            await s3.fetch('/vendor/s3');
+            break;
+        }
+      },
+      { jobLabel: SPEC_JOB_LABELS },
+    ),
     { connection, prefix, concurrency: 4 },
   ),
 );
