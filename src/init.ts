@@ -118,6 +118,9 @@ function exemplarSource(): ExemplarSource {
   };
 }
 
+/** Upper bound of the flush after a crash, in ms (see `shutdown.handleCrashes`). */
+const CRASH_FLUSH_MAX_MS = 2000;
+
 /**
  * Starts telemetry for this service: metrics registry and catalog
  * instruments, the JSON logger, the tracer provider and propagators.
@@ -330,6 +333,9 @@ export function init(options: StacklightOptions = {}): Telemetry {
 
   let removeCrashHandlers: (() => void) | undefined;
   if (config.shutdown.handleCrashes) {
+    // A crashed process should end promptly, even with a hung collector or a
+    // stalled stdout: at most 2 s of flushing (less when the budget is smaller).
+    const crashFlushMs = Math.min(config.shutdown.timeoutMs, CRASH_FLUSH_MAX_MS);
     removeCrashHandlers = installCrashHandlers({
       logger,
       capture: (err, origin) => {
@@ -338,12 +344,12 @@ export function init(options: StacklightOptions = {}): Telemetry {
       flush: async () => {
         await sentryReady;
         await Promise.all([
-          flushSentry(config.shutdown.timeoutMs),
+          flushSentry(crashFlushMs),
           tracing.forceFlush(),
           logging.flush(),
         ]);
       },
-      timeoutMs: config.shutdown.timeoutMs,
+      timeoutMs: crashFlushMs,
     });
   }
 

@@ -195,9 +195,21 @@ export const headers: Kind<Record<string, string>> = {
     const pairs = parseKeyValueList(raw);
     return pairs === INVALID ? INVALID : headers.fromOption(pairs);
   },
-  // Header values are credentials more often than not: never in a message.
+  // Header values are credentials more often than not: never in a message,
+  // only their shape (names and lengths).
   shown: (v) => {
-    if (typeof v === 'string') return '[hidden]';
+    if (typeof v === 'string') {
+      return v
+        .split(',')
+        .map((item) => {
+          const i = item.indexOf('=');
+          if (i < 0) return `[${item.trim().length} chars, no "="]`;
+          const k = item.slice(0, i).trim();
+          const name = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) ? k : '[invalid name]';
+          return `${name} [value of ${item.slice(i + 1).trim().length} chars]`;
+        })
+        .join(',');
+    }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     const out: Record<string, string> = {};
     for (const [k, val] of Object.entries(v)) {

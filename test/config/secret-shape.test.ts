@@ -33,8 +33,9 @@ describe('secrets in configuration errors', () => {
     const err = initError({ OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${TOKEN},broken` });
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.option).toBe('OTEL_EXPORTER_OTLP_HEADERS');
-    expect(err.value).toBe('authorization=Bearer …(41 chars),broken');
-    expect(err.message).toContain('got "authorization=Bearer …(41 chars),broken"');
+    // Header values are credentials more often than not: names and lengths only.
+    expect(err.value).toBe('authorization [value of 48 chars],[6 chars, no "="]');
+    expect(err.message).toContain('got "authorization [value of 48 chars],[6 chars, no \\"=\\"]"');
     for (const text of [err.message, JSON.stringify(err), String(err.stack)]) {
       expect(text).not.toContain(TOKEN);
     }

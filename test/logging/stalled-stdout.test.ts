@@ -42,8 +42,10 @@ describe('synchronous log writes into a stalled blocking pipe', () => {
     expect(stderr).toContain('ending blockingAtStart=true'); // the pipe was handed over blocking
     expect(code).toBe(1);
     const fatalTook = Number(/fatal-took=(\d+)/.exec(stderr)?.[1]);
-    expect(fatalTook).toBeLessThan(2500);
-    expect(took).toBeLessThan(4000);
+    // Generous bounds on a loaded machine; without the bound the child blocks
+    // until the 30 s guard above.
+    expect(fatalTook).toBeLessThan(10_000);
+    expect(took).toBeLessThan(15_000);
     const lost = Number(/exiting lost=(\d+)/.exec(stderr)?.[1]);
     expect(lost).toBeGreaterThan(0);
   }, 60_000);
@@ -53,7 +55,7 @@ describe('synchronous log writes into a stalled blocking pipe', () => {
     async (mode) => {
       const { code, took, stderr } = await runStalled(mode);
       expect(code).toBe(mode === 'exit' ? 0 : 1);
-      expect(took).toBeLessThan(4000);
+      expect(took).toBeLessThan(15_000);
       expect(Number(/exiting lost=(\d+)/.exec(stderr)?.[1])).toBeGreaterThan(0);
     },
     60_000,

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { instrumentProcessor, instrumentQueue, markJobCache } from '../../src/bullmq.js';
+import {
+  instrumentProcessor,
+  instrumentQueue,
+  markJobCache,
+  SPEC_JOB_LABELS,
+} from '../../src/bullmq.js';
 import { BULLMQ_MAJORS, createHarness, linesWith, type Harness } from '../jobs/helpers.js';
 
 describe.each(BULLMQ_MAJORS)('BullMQ $major: job_completion_duration_seconds', ({ mod }) => {
@@ -18,15 +23,19 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: job_completion_duration_seconds', (
     h.track(
       new mod.Worker(
         queueName,
-        instrumentProcessor(telemetry, async (job) => {
-          runs++;
-          if (job.name === 'simulate.simple') {
-            expect(markJobCache(runs === 1 ? 'cold' : 'warm')).toBe(true);
-            if (runs === 1) throw new Error('cache miss, retry');
-          }
-          if (job.name === 'import.trades') throw new Error('broker down');
-          return 1;
-        }),
+        instrumentProcessor(
+          telemetry,
+          async (job) => {
+            runs++;
+            if (job.name === 'simulate.simple') {
+              expect(markJobCache(runs === 1 ? 'cold' : 'warm')).toBe(true);
+              if (runs === 1) throw new Error('cache miss, retry');
+            }
+            if (job.name === 'import.trades') throw new Error('broker down');
+            return 1;
+          },
+          { jobLabel: SPEC_JOB_LABELS },
+        ),
         h.opts,
       ),
     );

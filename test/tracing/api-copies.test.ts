@@ -71,7 +71,7 @@ describe('a service on a newer @opentelemetry/api than stacklight', () => {
         return out;
       });
       expect(seen).toBeDefined();
-      expect(carrier.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      expect(carrier.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-03$`));
       const warning = logs
         .lines()
         .find((l) => String(l.msg).includes('copies of @opentelemetry/api'));
