@@ -8,7 +8,7 @@ import { selectedGroups } from './test/mutation/groups.mjs';
  * The modules and their tests are listed by group in test/mutation/groups.mjs;
  * `MUTATION_GROUP=metrics npm run test:mutation` runs one group.
  * Surviving mutants that are equivalent are listed with their reason in
- * test/mutation/EQUIVALENT.md.
+ * test/mutation/REPORT.md.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
