@@ -15,6 +15,8 @@ export default tseslint.config(
       'docs/api/**',
     ],
   },
+  // Stryker's sandboxes (npm run test:mutation), present while it runs.
+  { ignores: ['.stryker-tmp*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -32,6 +32,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The shell's OTEL_*, STACKLIGHT_* and SENTRY_* never reach a test.
+    setupFiles: ['test/setup/clean-env.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -190,11 +190,15 @@ describe('metrics endpoint', () => {
 describe('shutdown()', () => {
   async function withCollector(kind: 'dead' | 'hung'): Promise<{ url: string; close: () => void }> {
     if (kind === 'dead') {
+      // Resets every connection at once (it keeps its port, so no other
+      // process can take it while the test runs).
       const s = createServer();
+      s.on('connection', (c) => c.resetAndDestroy());
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-      const port = (s.address() as AddressInfo).port;
-      await new Promise<void>((r) => s.close(() => r())); // nothing listens there any more
-      return { url: `http://127.0.0.1:${port}/v1/traces`, close: () => undefined };
+      return {
+        url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1/traces`,
+        close: () => void s.close(),
+      };
     }
     const sockets = new Set<Socket>();
     const s: Server = createServer(() => undefined); // accepts, never answers

@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import * as bullmq6 from 'bullmq';
 import * as bullmq5 from 'bullmq5';
+import { Redis } from 'ioredis';
 import { init, type Telemetry } from '../../src/index.js';
 import type { StacklightOptions } from '../../src/types.js';
 import { createLogCapture, type LogCapture, type LogLine } from '../helpers/log-capture.js';
@@ -101,10 +102,31 @@ export function createHarness(options: StacklightOptions = {}): Harness {
       await Promise.all(workers.map((w) => bounded(w.close())));
       await Promise.all(toObliterate.map((q) => bounded(q.obliterate({ force: true }))));
       await Promise.all(queues.map((q) => bounded(q.close())));
+      // Every key under this test's prefix, also of queues the test made itself.
+      await bounded(deleteKeys(`${prefix}:*`));
       await telemetry.shutdown();
       logs.lines(); // every line of the test, shutdown included, validates against the log schema
     },
   };
+}
+
+/** Deletes the Redis keys matching `pattern` (SCAN, so a large keyspace is not blocked). */
+export async function deleteKeys(pattern: string): Promise<number> {
+  const redis = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }
 
 /** Waits for `p` at most `ms`; cleanup must not hang on a dead connection. */
@@ -142,13 +164,15 @@ export async function listen(
   };
 }
 
-/** A TCP port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * A TCP port that refuses every connection: port 0. The kernel answers a
+ * connect() to port 0 with ECONNREFUSED, and nothing can ever listen there
+ * (a port bound and then released could be taken by another process before
+ * the test connects). Node's net, fetch and ioredis connect to it as given;
+ * node:http's `request()` does not (it treats 0 as "default port").
+ */
+export function closedPort(): Promise<number> {
+  return Promise.resolve(0);
 }
 
 /** Value of one sample in a Prometheus text exposition, or undefined. */

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { monitorQueueDepth } from '../../src/bullmq.js';
 import { BULLMQ_MAJORS, closedPort, createHarness, sample, type Harness } from './helpers.js';
 
@@ -6,6 +6,7 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: queue_depth', ({ mod }) => {
   let h: Harness;
 
   afterEach(async () => {
+    vi.restoreAllMocks();
     await h.cleanup();
   });
 
@@ -49,6 +50,9 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: queue_depth', ({ mod }) => {
         return queue.getJobCounts(...types);
       },
     };
+    // The cache's clock is faked (Date only: Redis I/O and timers stay real).
+    let now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
     const stop = monitorQueueDepth(telemetry, counted, { cacheMs: 300, states: ['waiting'] });
     const waiting = async () =>
       sample(await telemetry.metricsText(), 'queue_depth', { queue: name, state: 'waiting' });
@@ -57,12 +61,16 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: queue_depth', ({ mod }) => {
     await queue.add('score.bias', {});
     expect(await waiting()).toBe(1);
     expect(reads).toBe(1);
-    await new Promise((r) => setTimeout(r, 350));
+    now += 299;
+    expect(await waiting()).toBe(1); // still within cacheMs
+    expect(reads).toBe(1);
+    now += 1;
     expect(await waiting()).toBe(2);
     expect(reads).toBe(2);
 
     stop();
     expect(await waiting()).toBeUndefined();
+    clock.mockRestore();
   });
 
   it('answers /metrics within its bound when Redis is unreachable, and counts the failed read', async () => {

@@ -378,8 +378,8 @@ describe.each(BULLMQ_MAJORS)('BullMQ $major: worker runs', ({ mod }) => {
     await running;
 
     const shutdown = telemetry.shutdown();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(worker.closing).toBeTruthy();
+    // The drain step starts closing the worker (BullMQ sets `closing` then).
+    await vi.waitFor(() => expect(worker.closing).toBeTruthy(), { timeout: 5000, interval: 5 });
     release();
     await shutdown;
     expect(worker.isRunning()).toBe(false);

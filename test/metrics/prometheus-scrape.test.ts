@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +13,25 @@ import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
  * the trace id of the span that recorded them.
  */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+/**
+ * Starts Prometheus on port 0 and resolves with the port it listens on, as
+ * its log line `msg="Listening on" address=127.0.0.1:PORT` says (a port
+ * picked beforehand could be taken by another process meanwhile).
+ */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8');
+      const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(seen);
+      if (m !== null) {
+        child.stderr!.off('data', onData);
+        child.stderr!.resume(); // keep draining its log
+        resolve(Number(m[1]));
+      }
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`prometheus exited (${code}): ${seen}`)));
   });
 }
 
@@ -64,8 +75,6 @@ beforeAll(async () => {
     span.end();
   });
   const target = `127.0.0.1:${telemetry.metricsAddress()!.port}`;
-  const webPort = await freePort();
-  api = `http://127.0.0.1:${webPort}`;
   dir = mkdtempSync(join(tmpdir(), 'stacklight-prom-'));
   writeFileSync(
     join(dir, 'prometheus.yml'),
@@ -76,11 +85,12 @@ beforeAll(async () => {
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${webPort}`,
+      '--web.listen-address=127.0.0.1:0',
       '--enable-feature=exemplar-storage',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  api = `http://127.0.0.1:${await listeningPort(prometheus)}`;
 }, 30_000);
 
 afterAll(async () => {

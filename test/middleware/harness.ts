@@ -167,6 +167,26 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve };
 }
 
+/**
+ * Resolves once `server` has no open connection left and the close events
+ * of its last requests have run: the event after which a request that was
+ * going to be recorded twice would have been (instead of a sleep).
+ */
+export async function connectionsClosed(server: Server, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<number>((resolve, reject) =>
+      server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+    );
+    if (open === 0) break;
+    if (Date.now() > end) throw new Error(`${open} connections still open`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // 'close' listeners of requests and responses run on the following ticks.
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+}
+
 /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -66,6 +66,9 @@ const cases: Array<[string, unknown, TraceParent | undefined]> = [
 
   // invalid: version
   ['version ff', `ff-${T}-${S}-01`, undefined],
+  ['underscore instead of the dash after the version', `00_${T}-${S}-01`, undefined],
+  ['underscore instead of the dash after the trace-id', `00-${T}_${S}-01`, undefined],
+  ['underscore instead of the dash after the parent-id', `00-${T}-${S}_01`, undefined],
   ['uppercase version FF', `FF-${T}-${S}-01`, undefined],
   ['uppercase future version CC', `CC-${T}-${S}-01`, undefined],
   ['version with illegal char .0', `.0-${T}-${S}-01`, undefined],

@@ -1,12 +1,19 @@
 /**
- * Export that degrades gracefully (issue 5, item 5): with the collector
- * refusing connections, or accepting them and never answering, a burst of
- * requests all succeed, the span queue never grows past `maxQueueSize`, the
- * heap stays flat, and every span that is not exported is counted in
- * `stacklight_spans_dropped_total{reason}`.
+ * `npm run bench:export-faults`: export that degrades gracefully. With the
+ * collector refusing connections, or accepting them and never answering, a
+ * burst of requests all succeed, the span queue never grows past
+ * `maxQueueSize`, the heap stays flat, and every span that is not exported
+ * is counted in `stacklight_spans_dropped_total{reason}`.
  *
  * A control run with a practically unbounded queue shows what the bound
  * saves: the same burst then holds every span in memory.
+ *
+ * A measurement (about 30 s of bursts and full GCs), so it is not part of
+ * `npm test`; the bound itself is tested deterministically in
+ * test/tracing/span-queue.test.ts. Exits non-zero when a check fails and
+ * prints the measurements as JSON.
+ *
+ *   node --import tsx --expose-gc bench/export-faults.ts
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,14 +21,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { init, type Telemetry } from '../../src/index.js';
-import { BoundedBatchSpanProcessor } from '../../src/tracing/batch-processor.js';
-import { extractContext, withSpan } from '../../src/tracing/index.js';
-import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
-import { closedPort, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import assert from 'node:assert/strict';
+import { init, type Telemetry } from '../src/index.js';
+import { BoundedBatchSpanProcessor } from '../src/tracing/batch-processor.js';
+import { extractContext, withSpan } from '../src/tracing/index.js';
+import { createLogCapture, type LogCapture } from '../test/helpers/log-capture.js';
+import { closedPort, startOtlpReceiver, type OtlpReceiver } from '../test/helpers/otlp-receiver.js';
 
-// A real full GC between measurements (vitest cannot pass --expose-gc per file).
+// A real full GC between measurements (also without --expose-gc on the command line).
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
@@ -64,7 +71,7 @@ let logs: LogCapture | undefined;
 let receiver: OtlpReceiver | undefined;
 let server: Server | undefined;
 
-afterEach(async () => {
+async function cleanup(): Promise<void> {
   await telemetry?.shutdown();
   telemetry = undefined;
   await receiver?.close();
@@ -77,10 +84,7 @@ afterEach(async () => {
   const captured = logs;
   logs = undefined;
   captured?.lines(); // every line of the scenario, shutdown included, validates against the log schema
-});
-afterAll(() => {
-  BoundedBatchSpanProcessor.prototype.onEnd = originalOnEnd;
-});
+}
 
 /** A service whose every request makes a server span and two children with realistic attributes. */
 async function startService(t: Telemetry): Promise<string> {
@@ -239,85 +243,101 @@ const report: Record<string, unknown> = {};
 /** Requests may not be slower with a failing collector than without exporter, beyond noise. */
 function expectUnaffected(s: Scenario): void {
   const base = report.baseline as Scenario;
-  expect(s.result.ms).toBeLessThan(base.result.ms * 2 + 2000);
+  assert.ok(
+    s.result.ms < base.result.ms * 2 + 2000,
+    `burst took ${s.result.ms} ms, baseline ${base.result.ms} ms`,
+  );
 }
 
-describe('span export when the collector fails', () => {
-  it('measures the same burst without any exporter (baseline)', { timeout: 60_000 }, async () => {
-    const s = await runScenario(undefined, MAX_QUEUE, false);
-    report.baseline = s;
-    expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
-  });
+const failures: string[] = [];
 
-  it(
-    'keeps serving, bounded and counting when the collector refuses connections',
-    { timeout: 60_000 },
-    async () => {
-      const s = await runScenario(
-        `http://127.0.0.1:${await closedPort()}/v1/traces`,
-        MAX_QUEUE,
-        true,
-      );
-      report.refused = s;
-      expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
-      expect(s.created).toBe(REQUESTS * SPANS_PER_REQUEST);
-      expect(s.maxQueued).toBeLessThanOrEqual(MAX_QUEUE);
-      // Nothing was exported: every span of the burst is counted as dropped.
-      expect(s.drops.total).toBe(s.createdTotal);
-      expect(s.drops.export_failed).toBeGreaterThan(0);
-      expect(s.heapGrowthMb).toBeLessThan(8);
-      expectUnaffected(s);
-    },
+/** Runs one scenario, then its cleanup; a failed check is reported, the next scenario still runs. */
+async function scenario(name: string, body: () => Promise<void>): Promise<void> {
+  process.stderr.write(`${name}\n`);
+  try {
+    await body();
+  } catch (error) {
+    failures.push(`${name}: ${(error as Error).message}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+await scenario('the same burst without any exporter (baseline)', async () => {
+  const s = await runScenario(undefined, MAX_QUEUE, false);
+  report.baseline = s;
+  assert.deepEqual([s.result.ok, s.result.failed], [REQUESTS, 0]);
+});
+
+await scenario(
+  'keeps serving, bounded and counting when the collector refuses connections',
+  async () => {
+    const s = await runScenario(
+      `http://127.0.0.1:${await closedPort()}/v1/traces`,
+      MAX_QUEUE,
+      true,
+    );
+    report.refused = s;
+    assert.deepEqual([s.result.ok, s.result.failed], [REQUESTS, 0]);
+    assert.equal(s.created, REQUESTS * SPANS_PER_REQUEST);
+    assert.ok(s.maxQueued <= MAX_QUEUE, `queue reached ${s.maxQueued}`);
+    // Nothing was exported: every span of the burst is counted as dropped.
+    assert.equal(s.drops.total, s.createdTotal);
+    assert.ok(s.drops.export_failed! > 0, 'no export_failed counted');
+    assert.ok(s.heapGrowthMb < 8, `heap grew ${s.heapGrowthMb} MB`);
+    expectUnaffected(s);
+  },
+);
+
+await scenario(
+  'keeps serving, bounded and counting when the collector accepts and never answers',
+  async () => {
+    receiver = await startOtlpReceiver('hang');
+    const s = await runScenario(receiver.url, MAX_QUEUE, true);
+    report.hang = {
+      ...s,
+      collectorRequests: receiver.requests,
+      maxOpenExports: receiver.maxOpenRequests,
+    };
+    assert.deepEqual([s.result.ok, s.result.failed], [REQUESTS, 0]);
+    assert.equal(s.created, REQUESTS * SPANS_PER_REQUEST);
+    assert.ok(s.maxQueued <= MAX_QUEUE, `queue reached ${s.maxQueued}`);
+    assert.equal(s.drops.total, s.createdTotal);
+    assert.ok(s.drops.queue_full! > 0, 'no queue_full counted');
+    // The exporter's own timeout usually answers first (export_failed); the
+    // processor's guard timer (export_timeout) only fires if it never does.
+    assert.ok((s.drops.export_timeout ?? 0) + (s.drops.export_failed ?? 0) > 0);
+    // One export at a time, plus the one the exporter is still abandoning.
+    assert.ok(receiver.maxOpenRequests <= 3, `${receiver.maxOpenRequests} exports open at once`);
+    assert.ok(s.heapGrowthMb < 8, `heap grew ${s.heapGrowthMb} MB`);
+    expectUnaffected(s);
+  },
+);
+
+await scenario('holds every span without the bound (control: what the bound saves)', async () => {
+  receiver = await startOtlpReceiver('hang');
+  // Four times the burst: the spans held must stand out from what any
+  // burst leaves on the heap (compiled code, sockets: 1.5–2.2 MB here).
+  const requests = 4 * REQUESTS;
+  const s = await runScenario(receiver.url, 1_000_000, false, requests);
+  report.unboundedControl = { heapGrowthMb: s.heapGrowthMb, maxQueued: s.maxQueued };
+  assert.ok(s.maxQueued > requests * SPANS_PER_REQUEST * 0.9, `queue reached ${s.maxQueued}`);
+  const bounded = Math.max(
+    0.5,
+    ...[report.baseline, report.refused, report.hang].map(
+      (r) => (r as Scenario | undefined)?.heapGrowthMb ?? 0,
+    ),
   );
-
-  it(
-    'keeps serving, bounded and counting when the collector accepts and never answers',
-    { timeout: 60_000 },
-    async () => {
-      receiver = await startOtlpReceiver('hang');
-      const s = await runScenario(receiver.url, MAX_QUEUE, true);
-      report.hang = {
-        ...s,
-        collectorRequests: receiver.requests,
-        maxOpenExports: receiver.maxOpenRequests,
-      };
-      expect(s.result).toMatchObject({ ok: REQUESTS, failed: 0 });
-      expect(s.created).toBe(REQUESTS * SPANS_PER_REQUEST);
-      expect(s.maxQueued).toBeLessThanOrEqual(MAX_QUEUE);
-      expect(s.drops.total).toBe(s.createdTotal);
-      expect(s.drops.queue_full).toBeGreaterThan(0);
-      // The exporter's own timeout usually answers first (export_failed); the
-      // processor's guard timer (export_timeout) only fires if it never does.
-      expect((s.drops.export_timeout ?? 0) + (s.drops.export_failed ?? 0)).toBeGreaterThan(0);
-      // One export at a time, plus the one the exporter is still abandoning.
-      expect(receiver.maxOpenRequests).toBeLessThanOrEqual(3);
-      expect(s.heapGrowthMb).toBeLessThan(8);
-      expectUnaffected(s);
-    },
-  );
-
-  it(
-    'holds every span without the bound (control: what the bound saves)',
-    { timeout: 60_000 },
-    async () => {
-      receiver = await startOtlpReceiver('hang');
-      // Four times the burst: the spans held must stand out from what any
-      // burst leaves on the heap (compiled code, sockets: 1.5–2.2 MB here).
-      const requests = 4 * REQUESTS;
-      const s = await runScenario(receiver.url, 1_000_000, false, requests);
-      report.unboundedControl = { heapGrowthMb: s.heapGrowthMb, maxQueued: s.maxQueued };
-      expect(s.maxQueued).toBeGreaterThan(requests * SPANS_PER_REQUEST * 0.9);
-      const bounded = Math.max(
-        0.5,
-        ...[report.baseline, report.refused, report.hang].map(
-          (r) => (r as Scenario | undefined)?.heapGrowthMb ?? 0,
-        ),
-      );
-      // Spans wait encoded, ~100–200 bytes each in shared buffers: 60 000
-      // held spans are 6 MB or more, where the bounded runs stay at the
-      // baseline's noise. At least 50 bytes per held span:
-      expect(s.heapGrowthMb).toBeGreaterThan(bounded + (requests * SPANS_PER_REQUEST * 50) / 1e6);
-      console.info('export faults', JSON.stringify(report, null, 2));
-    },
+  // Spans wait encoded, ~100–200 bytes each in shared buffers: 60 000
+  // held spans are 6 MB or more, where the bounded runs stay at the
+  // baseline's noise. At least 50 bytes per held span:
+  assert.ok(
+    s.heapGrowthMb > bounded + (requests * SPANS_PER_REQUEST * 50) / 1e6,
+    `unbounded heap grew ${s.heapGrowthMb} MB, bounded ${bounded} MB`,
   );
 });
+
+BoundedBatchSpanProcessor.prototype.onEnd = originalOnEnd;
+console.log(JSON.stringify(report, null, 2));
+for (const failure of failures) console.error(`FAILED ${failure}`);
+process.exit(failures.length === 0 ? 0 : 1);

@@ -1,0 +1,80 @@
+// @ts-check
+/**
+ * The guarded modules of `npm run test:mutation`, in groups: each group
+ * names the source files Stryker mutates and the test files that run
+ * against them. `MUTATION_GROUP=<name> npm run test:mutation` runs one
+ * group (its dry run and report take minutes, not the whole set's); without
+ * it, every group runs at once.
+ *
+ * Shared by stryker.config.mjs and vitest.mutation.config.ts.
+ */
+
+/** @type {Record<string, { mutate: string[]; tests: string[] }>} */
+export const GROUPS = {
+  // the metrics endpoint (bearer token, methods), series and the cap, the label cut
+  metrics: {
+    mutate: ['src/metrics/handler.ts', 'src/metrics/series.ts', 'src/middleware/endpoints.ts'],
+    tests: [
+      'test/metrics/{token,instruments,exposition,series-guards}.test.ts',
+      'test/middleware/endpoints.test.ts',
+      'test/init/init.test.ts',
+    ],
+  },
+  // redaction of log values, error causes and Sentry events
+  redaction: {
+    mutate: [
+      'src/logging/redact.ts',
+      'src/logging/redact-paths.ts',
+      'src/logging/secret-keys.ts',
+      'src/logging/sentry-redact.ts',
+      'src/logging/serialize-error.ts',
+    ],
+    tests: [
+      'test/logging/{redact,redaction-table,serialize-error,sentry,secrets-at-ingest,logger,request-line,line-json,child}.test.ts',
+      'test/middleware/sentry-e2e.test.ts',
+    ],
+  },
+  // string scrubbing (logs, spans) and span attribute values
+  scrubbing: {
+    mutate: ['src/logging/scrub.ts', 'src/logging/sanitize.ts', 'src/tracing/span-values.ts'],
+    tests: [
+      'test/logging/{redact,redaction-table,serialize-error,logger,request-line,line-json,child,schema-policy}.test.ts',
+      'test/tracing/{light-span,with-span}.test.ts',
+    ],
+  },
+  // W3C trace context
+  'trace-context': {
+    mutate: ['src/tracing/traceparent.ts', 'src/tracing/tracestate.ts'],
+    tests: ['test/tracing/{traceparent,tracestate,propagator,carriers,span-context}.test.ts'],
+  },
+  // the OTLP protobuf encoder
+  otlp: {
+    mutate: ['src/tracing/otlp/encode.ts', 'src/tracing/otlp/proto-writer.ts'],
+    tests: ['test/tracing/{otlp-encode,otlp-links}.test.ts'],
+  },
+  // route templates, drain and shutdown
+  lifecycle: {
+    mutate: [
+      'src/middleware/express/route-template.ts',
+      'src/middleware/readiness.ts',
+      'src/shutdown.ts',
+    ],
+    tests: [
+      'test/middleware/{express,drain,conventions,fastify,lifecycle-guards}.test.ts',
+      'test/init/init.test.ts',
+    ],
+  },
+};
+
+/** The groups selected by MUTATION_GROUP (comma-separated), or all of them. */
+export function selectedGroups() {
+  const wanted = (process.env['MUTATION_GROUP'] ?? '').split(',').filter((g) => g !== '');
+  for (const name of wanted) {
+    if (!(name in GROUPS)) {
+      throw new Error(
+        `MUTATION_GROUP: unknown group "${name}"; allowed: ${Object.keys(GROUPS).join(', ')}`,
+      );
+    }
+  }
+  return (wanted.length === 0 ? Object.keys(GROUPS) : wanted).map((name) => GROUPS[name]);
+}
