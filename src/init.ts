@@ -343,11 +343,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
       },
       flush: async () => {
         await sentryReady;
-        await Promise.all([
-          flushSentry(crashFlushMs),
-          tracing.forceFlush(),
-          logging.flush(),
-        ]);
+        await Promise.all([flushSentry(crashFlushMs), tracing.forceFlush(), logging.flush()]);
       },
       timeoutMs: crashFlushMs,
     });

@@ -148,7 +148,9 @@ describe('OTLP exporter settings', () => {
       }),
     );
     expect(message).toContain('tracing.headers must be an object of HTTP header names');
-    expect(message).toContain('got {"x-key":"[hidden, invalid value]","authorization":"[REDACTED]"}');
+    expect(message).toContain(
+      'got {"x-key":"[hidden, invalid value]","authorization":"[REDACTED]"}',
+    );
     expect(message).not.toContain('s3cret');
     expect(message).not.toContain('k€y');
     expect(
