@@ -214,7 +214,7 @@ describe('configuration errors', () => {
     [
       'headers',
       () => resolve({ service: 's' }, { OTEL_EXPORTER_OTLP_HEADERS: 'api-key' }),
-      'stacklight: OTEL_EXPORTER_OTLP_HEADERS must be an object of HTTP header names (tokens) and string values that HTTP allows (visible ASCII, spaces, tabs or Latin-1; no control characters, no "€") (environment: "key=value,key2=value2"), got "[hidden]"',
+      'stacklight: OTEL_EXPORTER_OTLP_HEADERS must be an object of HTTP header names (tokens) and string values that HTTP allows (visible ASCII, spaces, tabs or Latin-1; no control characters, no "€") (environment: "key=value,key2=value2"), got "[7 chars, no \\"=\\"]"',
     ],
     [
       'sentry dsn',
