@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `stacklight` command. Subcommands land with the issues that fill them
- * (metrics linting, rule and dashboard generation); until then it prints its
- * version and the catalog.
+ * The `stacklight` command: the catalog, `doctor`, the /metrics checker, and
+ * the generators of Prometheus rules, Grafana dashboards, scrape
+ * configuration and probes. Each subcommand lives in `cli/<name>.ts`.
  */
 import { run as catalog } from './cli/catalog.js';
 import { run as doctor } from './cli/doctor.js';
