@@ -34,6 +34,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The shell's OTEL_*, STACKLIGHT_* and SENTRY_* never reach a test.
     setupFiles: ['test/setup/clean-env.ts'],
+    // Redis started when none answers, missing system packages installed or named.
+    globalSetup: ['test/setup/system.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
