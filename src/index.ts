@@ -60,6 +60,7 @@ export type { TelemetryContext } from './context.js';
 // tracing
 export {
   contextFromCarrier,
+  createScrubbingSpanProcessor,
   enqueueSpanName,
   extractContext,
   formatTraceParent,
@@ -77,6 +78,7 @@ export {
 export type {
   CarrierKind,
   HeadersLike,
+  ScrubbingSpanProcessorOptions,
   SpanNameDefinition,
   SpanNameId,
   TraceCarrier,

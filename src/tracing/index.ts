@@ -46,5 +46,7 @@ export type {
 export { enqueueSpanName, httpServerSpanName, SPAN_NAMES } from './span-names.js';
 export type { SpanNameDefinition, SpanNameId, SpanNameKind, SpanStack } from './span-names.js';
 
+export { createScrubbingSpanProcessor } from './span-scrub.js';
+export type { ScrubbingSpanProcessorOptions } from './span-scrub.js';
 export { TRACER_NAME, withSpan } from './with-span.js';
 export type { WithSpanOptions } from './with-span.js';

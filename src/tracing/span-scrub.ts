@@ -19,7 +19,7 @@
  */
 import type { Attributes, AttributeValue, Link } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { Redactor } from '../logging/redact.js';
+import { createRedactor, type Redactor } from '../logging/redact.js';
 import { MARKERS } from '../logging/scrub.js';
 
 /** Options of {@link createSpanScrubber}. */
@@ -130,4 +130,56 @@ export class ScrubbingSpanProcessor implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** Options of {@link createScrubbingSpanProcessor}. */
+export interface ScrubbingSpanProcessorOptions {
+  /**
+   * Extra secret keys, as `logging.redactKeys` takes them (the defaults always apply).
+   * @default []
+   */
+  redactKeys?: readonly string[];
+  /**
+   * Keep `exception.stacktrace` on exception events (scrubbed); otherwise it is removed.
+   * @default false
+   */
+  stackTraces?: boolean;
+  /**
+   * Longer strings are cut, as on log lines.
+   * @default 8192
+   */
+  maxStringLength?: number;
+}
+
+/**
+ * stacklight's span scrubbing as a span processor of your own OpenTelemetry
+ * SDK, for services that run the Node SDK themselves (`tracing.provider:
+ * 'external'`): stacklight cannot add processors to a provider it does not
+ * own. Put it **first** in the SDK's `spanProcessors`, so that every
+ * processor and exporter after it sees only scrubbed spans.
+ *
+ * @example
+ * ```ts
+ * import { NodeSDK } from '@opentelemetry/sdk-node';
+ * import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+ * import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+ * import { createScrubbingSpanProcessor } from 'stacklight';
+ *
+ * new NodeSDK({
+ *   spanProcessors: [createScrubbingSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
+ * }).start();
+ * ```
+ */
+export function createScrubbingSpanProcessor(
+  options: ScrubbingSpanProcessorOptions = {},
+): SpanProcessor {
+  return new ScrubbingSpanProcessor(
+    createSpanScrubber({
+      redactor: createRedactor({
+        keys: options.redactKeys,
+        maxStringLength: options.maxStringLength,
+      }),
+      stackTraces: options.stackTraces ?? false,
+    }),
+  );
 }
