@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stacklightMiddleware } from '../../src/express.js';
 import { stacklightPlugin } from '../../src/fastify.js';
 import {
+  closeServers,
   connectionsClosed,
   deferred,
   portOf,
@@ -20,16 +21,9 @@ let app: FastifyInstance | undefined;
 let server: Server | undefined;
 
 afterEach(async () => {
-  if (app !== undefined) {
-    app.server.closeAllConnections();
-    await app.close();
-    app = undefined;
-  }
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise((r) => server!.close(r));
-    server = undefined;
-  }
+  await closeServers(app, server);
+  app = undefined;
+  server = undefined;
   await h.telemetry.shutdown();
   h.logs.lines(); // every line of the test validates against the log schema
 });

@@ -195,3 +195,18 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promi
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Closes a test's Fastify app and plain server (either may be absent), dropping kept-alive sockets first. */
+export async function closeServers(
+  app: { server: Server; close(): PromiseLike<unknown> } | undefined,
+  server: Server | undefined,
+): Promise<void> {
+  if (app !== undefined) {
+    app.server.closeAllConnections();
+    await app.close();
+  }
+  if (server !== undefined) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}

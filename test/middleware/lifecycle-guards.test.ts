@@ -11,23 +11,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stacklightMiddleware } from '../../src/express.js';
 import { stacklightPlugin } from '../../src/fastify.js';
-import { deferred, portOf, send, setupTelemetry, type Harness } from './harness.js';
+import { closeServers, deferred, portOf, send, setupTelemetry, type Harness } from './harness.js';
 
 let h: Harness;
 let app: FastifyInstance | undefined;
 let server: Server | undefined;
 
 afterEach(async () => {
-  if (app !== undefined) {
-    app.server.closeAllConnections();
-    await app.close();
-    app = undefined;
-  }
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise((r) => server!.close(r));
-    server = undefined;
-  }
+  await closeServers(app, server);
+  app = undefined;
+  server = undefined;
   await h.telemetry.shutdown();
   h.logs.lines(); // every line of the test validates against the log schema
 });
