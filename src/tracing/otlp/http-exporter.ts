@@ -13,6 +13,9 @@
  *   batch when the export timeout ends, and its socket is destroyed (it
  *   could not be reused anyway);
  * - the whole export, retries and body included, is bounded by `timeoutMs`;
+ *   a retry is sent only when, after its wait, a tenth of the timeout (at
+ *   most 1 s) is left for the answer: one sent closer to the deadline could
+ *   only time out, and would load a struggling collector for nothing;
  * - `abort()` (shutdown) destroys every socket at once.
  */
 import {
@@ -53,6 +56,8 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 const MAX_ATTEMPTS = 5;
 const INITIAL_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
+/** Time kept for a retry's answer: a tenth of the export timeout, at most this. */
+const MAX_ANSWER_RESERVE_MS = 1000;
 /** Bytes of an answer kept for the failure reason (collectors explain themselves briefly). */
 const MAX_BODY = 64 * 1024;
 
@@ -231,7 +236,8 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
       const after = retryAfterMs(res.headers['retry-after']);
       // Full jitter around the backoff: exporters of many replicas spread out.
       const wait = after ?? backoff * (0.5 + Math.random() * 0.5);
-      if (Date.now() + wait >= deadline) {
+      const answerMs = Math.min(MAX_ANSWER_RESERVE_MS, this.timeoutMs / 10);
+      if (Date.now() + wait + answerMs >= deadline) {
         finish(
           'failed',
           after !== undefined
