@@ -38,6 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./cli/probe.js')).run(argv.slice(1));
     case 'slo':
       return (await import('./cli/slo.js')).run(argv.slice(1));
+    case 'log-schema':
+      return (await import('./cli/log-schema.js')).run(argv.slice(1));
     case undefined:
     case '--help':
     case '-h':
@@ -48,6 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
           '  catalog     list every metric stacklight defines (name, type, labels, help); --json\n' +
           '  check-metrics <url|file|->  check a /metrics exposition: naming, catalog, service label, cardinality\n' +
           '  doctor      resolved configuration and its sources, peers, API copies, modes, OTLP reachability\n' +
+          "  log-schema  print the log line's JSON Schema with the service's own fields (--config, --fields)\n" +
           '  rules       write Prometheus rule files (SLIs, SLO burn-rate alerts, spec alerts)\n' +
           '  dashboards  write the Grafana dashboards as JSON\n' +
           '  scrape-config  print the Prometheus scrape configuration (honor_labels)\n' +

@@ -23,6 +23,13 @@ export type {
   TracingOptions,
 } from './types.js';
 export type { InstrumentationLike, TracingProviderMode } from './types.js';
+export type { LogMethod, StacklightLogger } from './types.js';
+export type {
+  DeclaredFieldType,
+  LogFieldDeclarations,
+  LogFields,
+  NoDeclaredFields,
+} from './logging/schema.js';
 export type { ResolvedConfig } from './config/resolve.js';
 
 // errors
@@ -33,10 +40,11 @@ export type { StacklightErrorCode } from './errors.js';
 export {
   allMetricDefinitions,
   METRIC_CATALOG,
+  METRIC_FAMILIES,
   OVERFLOW_LABEL_VALUE,
   SELF_METRIC_CATALOG,
 } from './metrics/catalog.js';
-export type { MetricDefinition, MetricType } from './metrics/catalog.js';
+export type { MetricDefinition, MetricFamily, MetricType } from './metrics/catalog.js';
 export type {
   GuardedCounter,
   GuardedGauge,

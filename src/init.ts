@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
@@ -34,16 +33,23 @@ import { createFailureReporter } from './tracing/otlp/failure-log.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
-import type { DiagnosticsLevel, StacklightOptions } from './types.js';
+import type { LogFieldDeclarations, NoDeclaredFields } from './logging/schema.js';
+import type { DiagnosticsLevel, StacklightLogger, StacklightOptions } from './types.js';
 
-/** The handle `init()` returns. */
-export interface Telemetry {
+/**
+ * The handle `init()` returns. `F`: the service's declared log fields
+ * (`logging.fields`), which type the logger's object argument.
+ */
+export interface Telemetry<F extends LogFieldDeclarations = NoDeclaredFields> {
   readonly service: string;
   readonly env: string;
   readonly region: string;
   readonly version: string;
-  /** pino logger writing the spec's JSON schema. */
-  readonly logger: Logger;
+  /**
+   * pino logger writing the spec's JSON schema; its object argument is typed
+   * by the schema and the declared fields.
+   */
+  readonly logger: StacklightLogger<F>;
   /** prom-client registry of this instance (never the global one). */
   readonly registry: Registry;
   /** The catalog's instruments; label names are checked by the compiler. */
@@ -141,7 +147,9 @@ const CRASH_FLUSH_MAX_MS = 2000;
  * telemetry.logger.info({ route: '/healthz' }, 'started');
  * ```
  */
-export function init(options: StacklightOptions = {}): Telemetry {
+export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
+  options: StacklightOptions<F> = {},
+): Telemetry<F> {
   const config = resolveConfig(options);
   if (live?.shuttingDown !== undefined) {
     throw new StacklightError(
@@ -174,6 +182,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     defaultLabels,
     maxSeriesPerMetric: config.metrics.maxSeriesPerMetric,
     defaultMetrics: config.metrics.defaultMetrics,
+    families: config.metrics.families,
     serviceVersion: config.version,
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
     // Called only once instruments are used, after warnOnce below exists.
@@ -196,6 +205,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     redactPaths: config.logging.redactPaths,
     stackTraces: config.logging.stackTraces,
     maxStringLength: config.logging.maxStringLength,
+    fields: config.logging.fields,
     onSchemaViolation: (kind) => self.logSchemaViolationsTotal.inc({ kind }),
     onLogDrop: (reason, lines) => self.logLinesDroppedTotal.inc({ reason }, lines),
   });
@@ -403,7 +413,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     env: config.env,
     region: config.region,
     version: config.version,
-    logger,
+    logger: logger as StacklightLogger<F>,
     registry: room.registry,
     metrics: room.metrics,
     selfMetrics: self,

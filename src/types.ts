@@ -3,11 +3,16 @@
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type {
+  Bindings,
+  ChildLoggerOptions,
   DestinationStream,
+  Logger,
   TransportMultiOptions,
   TransportPipelineOptions,
   TransportSingleOptions,
 } from 'pino';
+import type { LogFieldDeclarations, LogFields, NoDeclaredFields } from './logging/schema.js';
+import type { MetricFamily } from './metrics/catalog.js';
 
 /** Log levels, lowest first. `silent` turns logging off. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -36,8 +41,41 @@ export type SamplerName =
   | 'parentbased_always_off'
   | 'parentbased_traceidratio';
 
+/**
+ * One level method of {@link StacklightLogger}: a message, or an object of
+ * the line schema's fields and the service's declared fields `F` (checked by
+ * type; other keys compile and are moved under `extra` at run time), or an
+ * `Error`.
+ */
+export interface LogMethod<F extends LogFieldDeclarations = NoDeclaredFields> {
+  (msg: string, ...args: unknown[]): void;
+  <T extends object>(obj: T & LogFields<F>, msg?: string, ...args: unknown[]): void;
+}
+
+/**
+ * `telemetry.logger`: a pino logger whose object argument is checked against
+ * the log schema and the service's declared fields (`logging.fields`), e.g.
+ * `status: '200'` or, with `fields: { tenant: 'string' }`, `tenant: 1` does
+ * not compile. Still a `pino.Logger` wherever one is expected.
+ */
+export interface StacklightLogger<
+  F extends LogFieldDeclarations = NoDeclaredFields,
+> extends Logger {
+  fatal: LogMethod<F>;
+  error: LogMethod<F>;
+  warn: LogMethod<F>;
+  info: LogMethod<F>;
+  debug: LogMethod<F>;
+  trace: LogMethod<F>;
+  silent: LogMethod<F>;
+  /** A child logger; its bindings are checked like a line's fields. */
+  child(bindings: LogFields<F>, options?: ChildLoggerOptions<never>): StacklightLogger<F>;
+  /** A child with custom levels: a plain pino logger. */
+  child<C extends string>(bindings: Bindings, options: ChildLoggerOptions<C>): Logger<C>;
+}
+
 /** `logging` section of {@link StacklightOptions}. */
-export interface LoggingOptions {
+export interface LoggingOptions<F extends LogFieldDeclarations = LogFieldDeclarations> {
   /**
    * Lowest level written.
    * @default 'info'
@@ -79,6 +117,23 @@ export interface LoggingOptions {
    * Environment: `OTEL_LOG_LEVEL`, `STACKLIGHT_DIAGNOSTICS_LEVEL`.
    */
   diagnosticsLevel?: DiagnosticsLevel;
+  /**
+   * The service's own log fields, name → JSON type (`'string'`, `'integer'`,
+   * `'number'`, `'boolean'`, `'object'`, `'array'`). They are written at the
+   * top level of the line (not under `extra`), checked by type (a wrong type
+   * is moved under `extra` and counted as a schema violation), redacted like
+   * every field, part of the JSON Schema (`stacklight log-schema`), and of
+   * the type of `telemetry.logger`'s object argument. A name of the log
+   * schema, a secret-like name (`sessionToken`) or an e-mail one (`email`)
+   * is an error. No environment variable: the fields belong to the code.
+   * @default {}
+   * @example
+   * ```ts
+   * const t = init({ service: 'core', logging: { fields: { tenant: 'string', cached: 'boolean' } } });
+   * t.logger.info({ tenant: 'acme', cached: true }, 'quote served');
+   * ```
+   */
+  fields?: F;
 }
 
 /** `metrics` section of {@link StacklightOptions}. */
@@ -127,6 +182,20 @@ export interface MetricsOptions {
    * @default 2000
    */
   collectTimeoutMs?: number;
+  /**
+   * Catalog families shown from the start. Without it, the job, event,
+   * vendor, AI, WebSocket, SSE and digest metrics appear once their helper
+   * is created or the metric is first recorded; list a family to have its
+   * series (and the zeros of those without labels) there from `init()` on,
+   * e.g. for SLO rules. HTTP, process and stacklight's own metrics are
+   * always there.
+   * @default []
+   * @example
+   * ```ts
+   * init({ service: 'workers', metrics: { families: ['jobs'] } });
+   * ```
+   */
+  families?: MetricFamily[];
 }
 
 /** `tracing` section of {@link StacklightOptions}. */
@@ -350,7 +419,7 @@ export interface ShutdownOptions {
  * const telemetry = init({ service: 'edge', env: 'prod', region: 'eu-west-1' });
  * ```
  */
-export interface StacklightOptions {
+export interface StacklightOptions<F extends LogFieldDeclarations = LogFieldDeclarations> {
   /**
    * Service name; labels every series, log line and span (`service.name`).
    * Required from one source.
@@ -375,7 +444,7 @@ export interface StacklightOptions {
    * Environment: `service.version` in `OTEL_RESOURCE_ATTRIBUTES`, `STACKLIGHT_VERSION`.
    */
   version?: string;
-  logging?: LoggingOptions;
+  logging?: LoggingOptions<F>;
   metrics?: MetricsOptions;
   tracing?: TracingOptions;
   sentry?: SentryOptions;

@@ -9,6 +9,7 @@ import type {
   ClientTelemetry,
   ExchangeOutcome,
 } from './types.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /**
  * The AI Coach's endpoints (spec: S5) and the span name of each, from the
@@ -121,6 +122,7 @@ export function createAiCoachClient(
     attributes: { [ATTR_PEER_SERVICE]: service },
   });
   const { aiRequestTotal, aiRequestDurationMs, aiRequestErrorsTotal } = telemetry.metrics;
+  useMetricFamily(telemetry.metrics, 'ai');
 
   const endpointOf = (path: string, urlTemplate?: string) => {
     const key = urlTemplate ?? stripQuery(path);

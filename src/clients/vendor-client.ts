@@ -7,6 +7,7 @@ import type {
   ExchangeOutcome,
   InstrumentedFetch,
 } from './types.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /** Options of {@link createVendorClient}. */
 export interface VendorClientOptions extends BaseClientOptions {
@@ -70,6 +71,7 @@ export function createVendorClient(
     attributes: { [ATTR_PEER_SERVICE]: vendor },
   });
   const { vendorReqDurationMs, vendor429Total } = telemetry.metrics;
+  useMetricFamily(telemetry.metrics, 'vendor');
   const plan: ExchangePlan = {
     record(outcome) {
       const code = vendorCodeLabel(outcome);

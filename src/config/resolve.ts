@@ -1,5 +1,7 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, describe } from '../errors.js';
+import type { LogFieldDeclarations } from '../logging/schema.js';
+import type { MetricFamily } from '../metrics/catalog.js';
 import type {
   DiagnosticsLevel,
   InstrumentationLike,
@@ -31,6 +33,8 @@ export interface ResolvedConfig {
     redactKeys: string[];
     redactPaths: string[];
     maxStringLength: number;
+    /** The service's own log fields (`logging.fields`), checked. */
+    fields: LogFieldDeclarations;
     destination: LoggingOptions['destination'];
     transport: LoggingOptions['transport'];
     diagnosticsLevel: DiagnosticsLevel;
@@ -44,6 +48,8 @@ export interface ResolvedConfig {
     path: string;
     token: string | undefined;
     collectTimeoutMs: number;
+    /** Catalog families registered from the start (`metrics.families`). */
+    families: MetricFamily[];
   };
   tracing: {
     enabled: boolean;
@@ -88,6 +94,7 @@ const SECTIONS: Record<string, readonly string[]> = {
     'stackTraces',
     'maxStringLength',
     'diagnosticsLevel',
+    'fields',
   ],
   metrics: [
     'defaultMetrics',
@@ -98,6 +105,7 @@ const SECTIONS: Record<string, readonly string[]> = {
     'path',
     'token',
     'collectTimeoutMs',
+    'families',
   ],
   tracing: [
     'enabled',

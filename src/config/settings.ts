@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { LOG_LEVELS } from '../logging/schema.js';
+import { checkFieldDeclarations } from '../logging/declared-fields.js';
+import { DECLARED_FIELD_TYPES, LOG_LEVELS, type LogFieldDeclarations } from '../logging/schema.js';
+import { METRIC_FAMILY_NAMES, type MetricFamily } from '../metrics/catalog.js';
 import type {
   DiagnosticsLevel,
   LogLevel,
@@ -103,6 +105,27 @@ function protocolKind(): Kind<'http/protobuf'> {
 const INCOMING = ['continue', 'restart', 'ignore'] as const satisfies readonly TracingIncoming[];
 
 const def = <T>(s: Setting<T>): Setting<T> => s;
+
+/**
+ * `logging.fields`: option only. The fields are the code's (its log calls
+ * and its types use them), not the deployment's, so no variable sets them.
+ * A bad name is an error naming it (see `checkFieldDeclarations`).
+ */
+const logFieldsKind: Kind<LogFieldDeclarations> = {
+  allowed: `an object of field names to types (${DECLARED_FIELD_TYPES.map((t) => `"${t}"`).join(', ')})`,
+  fromOption: (v) => checkFieldDeclarations(v),
+  fromEnv: () => INVALID,
+};
+
+/** `metrics.families`: option only, like the helpers that would register them. */
+const familiesKind: Kind<MetricFamily[]> = {
+  allowed: `an array of ${METRIC_FAMILY_NAMES.map((f) => `"${f}"`).join(', ')}`,
+  fromOption: (v) =>
+    Array.isArray(v) && v.every((f) => (METRIC_FAMILY_NAMES as readonly unknown[]).includes(f))
+      ? [...new Set(v as MetricFamily[])]
+      : INVALID,
+  fromEnv: () => INVALID,
+};
 
 /**
  * `LOG_LEVEL` when it names a level (lower-cased; `warning` is `warn`).
@@ -208,6 +231,7 @@ export const SETTINGS = [
   }),
   def({ option: 'logging.redactPaths', kind: stringList, default: [] }),
   def({ option: 'logging.maxStringLength', kind: int(64, 1_048_576), default: 8192 }),
+  def({ option: 'logging.fields', kind: logFieldsKind, default: {}, defaultDoc: '{} (none)' }),
   def({
     option: 'metrics.defaultMetrics',
     kind: bool,
@@ -246,6 +270,12 @@ export const SETTINGS = [
     default: undefined,
   }),
   def({ option: 'metrics.collectTimeoutMs', kind: int(1, 60_000), default: 2000 }),
+  def({
+    option: 'metrics.families',
+    kind: familiesKind,
+    default: [],
+    defaultDoc: '[] (each family appears once used)',
+  }),
   def({
     option: 'tracing.enabled',
     kind: bool,

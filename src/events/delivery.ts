@@ -12,6 +12,7 @@ import {
   type EnvelopeLike,
   type EventsTelemetry,
 } from './envelope.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /** Where an event is delivered: the `channel` label of `event_delivery_lag_ms`. */
 export type DeliveryChannel = 'ws' | 'sse';
@@ -110,6 +111,7 @@ export function createEventDelivery(
   const now = options.now ?? Date.now;
   const spanName = channel === 'ws' ? SPAN_NAMES.wsSend.name : SSE_SEND_SPAN_NAME;
   const lag = telemetry.metrics.eventDeliveryLagMs;
+  useMetricFamily(telemetry.metrics, 'events');
 
   const recordLag = (span: Span, written: number | undefined, type: string): void => {
     if (written === undefined) return;

@@ -4,6 +4,7 @@ import { traceCarrier, TRACE_CARRIER_KEY } from '../tracing/carriers.js';
 import { SPAN_NAMES } from '../tracing/span-names.js';
 import { withSpan } from '../tracing/with-span.js';
 import { internalError, type EventEnvelope, type EventsTelemetry } from './envelope.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /** `type` label value of events whose type is not in `OutboxOptions.types`. */
 export const OTHER_EVENT_TYPE = 'other';
@@ -79,6 +80,7 @@ export function createOutbox(telemetry: EventsTelemetry, options: OutboxOptions 
   }
   const now = options.now ?? Date.now;
   const writes = telemetry.metrics.eventOutboxWritesTotal;
+  useMetricFamily(telemetry.metrics, 'events');
 
   const count = (type: string): void => {
     try {

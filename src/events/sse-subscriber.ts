@@ -25,6 +25,7 @@ import {
   type SseSubscription,
 } from './sse-options.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /**
  * Subscribes to Core's event stream (`/internal/events/subscribe`, S3 → S2)
@@ -54,6 +55,7 @@ export function subscribeToEvents(
   options: SseSubscriberOptions,
 ): SseSubscription {
   const settings = resolveSseOptions(options);
+  useMetricFamily(telemetry.metrics, 'sse');
   return new Subscriber(telemetry, options, settings).start();
 }
 

@@ -2,6 +2,7 @@ import { errorMonitor } from 'node:events';
 import { diag } from '@opentelemetry/api';
 import { ConfigError } from '../errors.js';
 import { internalError, type EventsTelemetry } from './envelope.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /**
  * The part of a `ws` `WebSocket` used here (structural: `ws` 8, the socket
@@ -123,6 +124,7 @@ export function trackWebSocket(
   if (existing !== undefined) return existing;
   const active = telemetry.metrics.wsActiveConnections;
   const dropped = telemetry.metrics.wsDroppedConnectionsTotal;
+  useMetricFamily(telemetry.metrics, 'ws');
   let open = false;
   let closeSeen = false;
   const release = (): void => {
@@ -212,6 +214,7 @@ export function instrumentWebSocketServer(
       'a ws WebSocketServer (an object with on("connection", …))',
     );
   }
+  useMetricFamily(telemetry.metrics, 'ws');
   if (options.classifyClose !== undefined && typeof options.classifyClose !== 'function') {
     throw new ConfigError('webSocketServer.classifyClose', options.classifyClose, 'a function');
   }

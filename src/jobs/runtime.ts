@@ -1,5 +1,6 @@
 import type { Telemetry } from '../init.js';
 import { createRedactor, type Redactor } from '../logging/index.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /**
  * What every part of the BullMQ instrumentation shares per `Telemetry`
@@ -36,6 +37,8 @@ export function jobsRuntime(telemetry: Telemetry): JobsRuntime {
 }
 
 function createRuntime(telemetry: Telemetry): JobsRuntime {
+  // The job metrics show from the first job helper on (zeros included).
+  useMetricFamily(telemetry.metrics, 'jobs');
   const redactor = createRedactor({
     keys: telemetry.config.logging.redactKeys,
     maxStringLength: telemetry.config.logging.maxStringLength,

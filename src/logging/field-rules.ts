@@ -1,4 +1,9 @@
-import { LOG_FIELDS, TOP_LEVEL_FIELDS, type LogFieldSpec } from './schema.js';
+import {
+  LOG_FIELDS,
+  TOP_LEVEL_FIELDS,
+  type LogFieldDeclarations,
+  type LogFieldSpec,
+} from './schema.js';
 
 /**
  * How a top-level field is checked at run time. A small integer rather than
@@ -23,6 +28,7 @@ export const FieldCheck = {
   Array: 7,
   /** Written by the logger itself: a caller passing it is a violation. */
   Reserved: 8,
+  Boolean: 9,
 } as const;
 
 /** One of the values of `FieldCheck`. */
@@ -62,6 +68,8 @@ function checkOf(spec: LogFieldSpec): FieldCheck {
       return spec.enum === undefined ? FieldCheck.String : FieldCheck.Enum;
     case 'integer':
       return FieldCheck.Integer;
+    case 'boolean':
+      return FieldCheck.Boolean;
     case 'number':
       return FieldCheck.Number;
     case 'array':
@@ -75,3 +83,25 @@ function checkOf(spec: LogFieldSpec): FieldCheck {
 export const FIELD_RULES: ReadonlyMap<string, FieldRule> = new Map(
   TOP_LEVEL_FIELDS.map((name) => [name, compile(LOG_FIELDS[name])] as const),
 );
+
+/** The schema entry of a field the service declared (`logging.fields`). */
+export function declaredFieldSpec(type: LogFieldSpec['type']): LogFieldSpec {
+  return {
+    type,
+    required: false,
+    source: 'caller',
+    description: 'Declared by the service (logging.fields).',
+  };
+}
+
+/**
+ * The rules of one logger: the schema's, plus the service's declared fields
+ * (already checked by `checkFieldDeclarations`). Built once at `createLogger`.
+ */
+export function fieldRulesWith(declared: LogFieldDeclarations): ReadonlyMap<string, FieldRule> {
+  const names = Object.keys(declared);
+  if (names.length === 0) return FIELD_RULES;
+  const rules = new Map(FIELD_RULES);
+  for (const name of names) rules.set(name, compile(declaredFieldSpec(declared[name]!)));
+  return rules;
+}

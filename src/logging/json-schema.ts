@@ -1,4 +1,10 @@
-import { LOG_FIELDS, type LogFieldName, type LogFieldSpec } from './schema.js';
+import { declaredFieldSpec } from './field-rules.js';
+import {
+  LOG_FIELDS,
+  type LogFieldDeclarations,
+  type LogFieldName,
+  type LogFieldSpec,
+} from './schema.js';
 
 /** The JSON Schema draft this module writes. */
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -39,10 +45,14 @@ function objectSchema(entries: Array<[string, LogFieldSpec]>): JsonSchema {
  * key is rejected (`additionalProperties: false`): the logger moves unknown
  * keys under `extra`, so a line that fails this schema is a logger bug.
  *
- * `src/logging/log-schema.json` is this function's output, checked in; a test
- * keeps it equal.
+ * `fields`, a service's own fields (`logging.fields`, already checked), are
+ * top-level properties too, after the schema's own (`stacklight log-schema`
+ * prints this with them).
+ *
+ * `src/logging/log-schema.json` is this function's output without declared
+ * fields, checked in; a test keeps it equal.
  */
-export function buildLogJsonSchema(): JsonSchema {
+export function buildLogJsonSchema(fields: LogFieldDeclarations = {}): JsonSchema {
   const top: Array<[string, LogFieldSpec]> = [];
   const nested = new Map<string, Array<[string, LogFieldSpec]>>();
   for (const name of Object.keys(LOG_FIELDS) as LogFieldName[]) {
@@ -57,6 +67,7 @@ export function buildLogJsonSchema(): JsonSchema {
     members.push([name.slice(dot + 1), spec]);
     nested.set(group, members);
   }
+  for (const [name, type] of Object.entries(fields)) top.push([name, declaredFieldSpec(type)]);
   const $defs: Record<string, JsonSchema> = {};
   for (const [group, members] of nested) $defs[group] = objectSchema(members);
   return {

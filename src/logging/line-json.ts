@@ -57,8 +57,9 @@ export function jsonString(s: string): string {
  * Replaces `asJson` on `root` (a logger just made by `createLogger`; its
  * children inherit it) with the direct writer, unless the root itself has
  * `redact` paths, a `formatters.log` or a `nestedKey` — then pino's stays.
+ * `declared`: the service's own fields (`logging.fields`), top-level keys too.
  */
-export function installLineJson(logger: pino.Logger): void {
+export function installLineJson(logger: pino.Logger, declared: readonly string[] = []): void {
   const root = logger as PinoInternals;
   const pinoAsJson = root[S.asJsonSym];
   const serializers = root[S.serializersSym];
@@ -75,7 +76,7 @@ export function installLineJson(logger: pino.Logger): void {
   // `,"key":` of every top-level schema field pino would write unchanged:
   // not one with a serializer of its own (pino would call it).
   const prefixes = new Map<string, string>();
-  for (const key of TOP_LEVEL_FIELDS) {
+  for (const key of [...TOP_LEVEL_FIELDS, ...declared]) {
     if (serializers[key] === undefined && key !== errorKey) prefixes.set(key, `,"${key}":`);
   }
   const msgSerializer = serializers[messageKey];

@@ -6,9 +6,11 @@ import { BOUND_EXTRA, BOUND_KEYS, createLineMixin, takeMixin, type LoggerState }
 import { expandRedactPaths } from './redact-paths.js';
 import { installLineJson } from './line-json.js';
 import { installRequestLine } from './request-line.js';
+import { checkFieldDeclarations } from './declared-fields.js';
+import { fieldRulesWith } from './field-rules.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { LineSanitizer, type Line, type SchemaViolationKind } from './sanitize.js';
-import { LOG_LEVELS } from './schema.js';
+import { LOG_LEVELS, type LogFieldDeclarations } from './schema.js';
 import { MARKERS, type RedactionKind } from './scrub.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -45,6 +47,11 @@ export interface LoggerSetup {
   stackTraces: boolean;
   /** @default 8192 */
   maxStringLength?: number;
+  /**
+   * The service's own fields (`logging.fields`): written at the top level,
+   * checked by type like the schema's. @default {}
+   */
+  fields?: LogFieldDeclarations;
   /** Called once per schema violation; wire it to a self-metric. */
   onSchemaViolation?: (kind: SchemaViolationKind, field: string) => void;
   /** Called once per redaction; wire it to a self-metric. */
@@ -150,7 +157,8 @@ export function batchedDestination(
  * buffered.
  *
  * @throws {ConfigError} for an unknown level, `destination` together with
- *   `transport`, or an invalid redact path.
+ *   `transport`, an invalid redact path, or an invalid field declaration
+ *   (see `checkFieldDeclarations`).
  * @example
  * const { logger, flush } = createLogger({ service: 'edge', env: 'production', level: 'info', stackTraces: false });
  * logger.info({ status: 200, latency_ms: 12 }, 'request completed');
@@ -172,10 +180,12 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     ...(setup.maxStringLength === undefined ? {} : { maxStringLength: setup.maxStringLength }),
     ...(setup.onRedaction === undefined ? {} : { onRedaction: setup.onRedaction }),
   });
+  const fields = checkFieldDeclarations(setup.fields ?? {}, redactor.isSecretKey);
   const sanitizer = new LineSanitizer({
     redactor,
     stackTraces: setup.stackTraces,
     onSchemaViolation: setup.onSchemaViolation,
+    rules: fieldRulesWith(fields),
   });
   const scrub = redactor.redactString;
   const scrubMessage = (m: unknown): string =>
@@ -215,7 +225,7 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     throw new ConfigError('logging.redactPaths', setup.redactPaths, 'valid pino redact paths');
   }
   installBindingPolicy(logger, sanitizer, scrubMessage);
-  installLineJson(logger);
+  installLineJson(logger, Object.keys(fields));
   installRequestLine(logger, scrub, options.redact === undefined);
   return {
     logger,

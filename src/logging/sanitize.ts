@@ -19,6 +19,8 @@ export interface SanitizerOptions {
   redactor: Redactor;
   stackTraces: boolean;
   onSchemaViolation: ((kind: SchemaViolationKind, field: string) => void) | undefined;
+  /** Rules by field name: the schema's and the declared fields' (`fieldRulesWith`). @default FIELD_RULES */
+  rules?: ReadonlyMap<string, FieldRule>;
 }
 
 /** A log line object under construction. */
@@ -49,8 +51,10 @@ export class LineSanitizer {
   readonly scrub: (s: string) => string;
   private readonly stackTraces: boolean;
   private readonly onViolation: SanitizerOptions['onSchemaViolation'];
+  private readonly rules: ReadonlyMap<string, FieldRule>;
 
   constructor(options: SanitizerOptions) {
+    this.rules = options.rules ?? FIELD_RULES;
     this.redactor = options.redactor;
     this.scrub = options.redactor.redactString;
     this.stackTraces = options.stackTraces;
@@ -63,7 +67,7 @@ export class LineSanitizer {
    * one type check, one scrub for strings.
    */
   put(out: Line, key: string, value: unknown, moved: Line | undefined): Line | undefined {
-    const rule = FIELD_RULES.get(key);
+    const rule = this.rules.get(key);
     if (rule === undefined) {
       if (key === 'err') return this.putError(out, key, value, moved);
       this.violation('unknown_field', key);
@@ -116,6 +120,12 @@ export class LineSanitizer {
           return moved;
         }
         break;
+      case FieldCheck.Boolean:
+        if (typeof value === 'boolean') {
+          out[key] = value;
+          return moved;
+        }
+        break;
       case FieldCheck.Array:
         if (Array.isArray(value)) {
           out[key] = this.redactor.redactValue(value);
@@ -137,7 +147,7 @@ export class LineSanitizer {
    * returns them as they are.
    */
   isClean(key: string, value: unknown): boolean {
-    const rule = FIELD_RULES.get(key);
+    const rule = this.rules.get(key);
     if (rule === undefined) return false;
     switch (rule.check) {
       case FieldCheck.String:
@@ -154,6 +164,8 @@ export class LineSanitizer {
         );
       case FieldCheck.Enum:
         return rule.allowed?.has(value) === true;
+      case FieldCheck.Boolean:
+        return typeof value === 'boolean';
       case FieldCheck.Object:
         return (
           typeof value === 'object' &&

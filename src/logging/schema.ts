@@ -12,7 +12,32 @@
  */
 
 /** JSON type of a field. */
-export type LogFieldType = 'string' | 'integer' | 'number' | 'object' | 'array';
+export type LogFieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+
+/**
+ * The types a service may give its own log fields (`logging.fields`): the
+ * JSON Schema types of the line's own fields, plus `boolean`.
+ */
+export const DECLARED_FIELD_TYPES = [
+  'string',
+  'integer',
+  'number',
+  'boolean',
+  'object',
+  'array',
+] as const satisfies readonly LogFieldType[];
+
+/** A type of {@link DECLARED_FIELD_TYPES}. */
+export type DeclaredFieldType = (typeof DECLARED_FIELD_TYPES)[number];
+
+/**
+ * `logging.fields`: a service's own log fields, name → JSON type, e.g.
+ * `{ tenant: 'string', cached: 'boolean' }`.
+ */
+export type LogFieldDeclarations = { readonly [name: string]: DeclaredFieldType };
+
+/** No declared fields: the default of the logger's type parameter. */
+export type NoDeclaredFields = Record<never, never>;
 
 /**
  * Who writes a field.
@@ -240,25 +265,32 @@ type JsonTypeOf<T extends LogFieldType> = T extends 'string'
   ? string
   : T extends 'integer' | 'number'
     ? number
-    : T extends 'array'
-      ? unknown[]
-      : Record<string, unknown>;
+    : T extends 'boolean'
+      ? boolean
+      : T extends 'array'
+        ? unknown[]
+        : Record<string, unknown>;
 type SettableName = {
   [K in TopLevelName]: Fields[K]['source'] extends 'logger' ? never : K;
 }[TopLevelName];
 
 /**
  * The object argument of the logger (`logger.info(fields, msg)`), derived from
- * `LOG_FIELDS`: every field a caller may set, with its JSON type. `err` and
- * `error` take any thrown value and are written as the nested `error` object.
- * Keys that are not listed are accepted at run time but moved under `extra`
- * (see `sanitize.ts`); annotate with `satisfies LogFields` to catch them at
+ * `LOG_FIELDS` and the service's declared fields `F` (`logging.fields`):
+ * every field a caller may set, with its JSON type. `err` and `error` take
+ * any thrown value and are written as the nested `error` object. Keys that
+ * are not listed are accepted at run time but moved under `extra` (see
+ * `sanitize.ts`); annotate with `satisfies LogFields` to catch them at
  * compile time.
  *
  * @example
  * logger.info({ route: '/users/:id', status: 200, latency_ms: 12.5 } satisfies LogFields, 'done');
  */
-export type LogFields = {
+export type LogFields<F extends LogFieldDeclarations = NoDeclaredFields> = [keyof F] extends [never]
+  ? SchemaFields
+  : SchemaFields & { -readonly [K in keyof F]?: JsonTypeOf<F[K]> };
+
+type SchemaFields = {
   [K in Exclude<SettableName, 'error'>]?: JsonTypeOf<Fields[K]['type']>;
 } & {
   /** Any thrown value; serialized into the `error` object. */

@@ -313,6 +313,41 @@ export const METRIC_CATALOG = {
 } as const satisfies Record<string, MetricDefinition>;
 
 /**
+ * Catalog metrics that appear in `/metrics` only once used, by family. The
+ * HTTP metrics, stacklight's own and the process metrics are always there;
+ * the metrics of a family are registered together when the helper that
+ * records them is created (`instrumentQueue`, the AI and vendor clients,
+ * `trackWsConnections`, …), when one of them records its first series, or
+ * at `init()` when the family is listed in `metrics.families` (so that the
+ * series, and the zeros of those without labels, are there from the start).
+ */
+export const METRIC_FAMILIES = {
+  jobs: [
+    'jobDurationMs',
+    'queueDepth',
+    'jobAttemptsTotal',
+    'jobRetriesTotal',
+    'jobFailuresTotal',
+    'jobStalledTotal',
+    'jobCompletionDurationSeconds',
+  ],
+  events: ['eventOutboxWritesTotal', 'eventDeliveryLagMs'],
+  vendor: ['vendor429Total', 'vendorReqDurationMs'],
+  ai: ['aiRequestTotal', 'aiRequestDurationMs', 'aiRequestErrorsTotal'],
+  ws: ['wsActiveConnections', 'wsDroppedConnectionsTotal', 'wsConnectionsOpenedTotal'],
+  sse: ['sseStreamLagSeconds', 'sseDroppedEventsTotal', 'sseReconnectsTotal'],
+  digest: ['digestRecipientsTotal', 'digestDeliveriesTotal'],
+} as const satisfies Record<string, readonly (keyof typeof METRIC_CATALOG)[]>;
+
+/** A family of {@link METRIC_FAMILIES} (`metrics.families`). */
+export type MetricFamily = keyof typeof METRIC_FAMILIES;
+
+/** The names of {@link METRIC_FAMILIES}, in order. */
+export const METRIC_FAMILY_NAMES = Object.freeze(
+  Object.keys(METRIC_FAMILIES),
+) as readonly MetricFamily[];
+
+/**
  * stacklight's own health metrics. They carry the `stacklight_` prefix so that
  * they never collide with a service's metrics.
  */

@@ -193,6 +193,7 @@ export class GuardedGauge<
    * Returns a function that unregisters it.
    */
   addCollector(fn: GaugeCollector): () => void {
+    this.used();
     this.collectors.add(fn);
     return () => this.collectors.delete(fn);
   }

@@ -2,7 +2,13 @@ import { Registry } from 'prom-client';
 import { registerProcessMetrics } from './process-metrics.js';
 import { MetricError } from '../errors.js';
 import { SDK_VERSION } from '../version.js';
-import { METRIC_CATALOG, SELF_METRIC_CATALOG, type MetricDefinition } from './catalog.js';
+import {
+  METRIC_CATALOG,
+  METRIC_FAMILIES,
+  SELF_METRIC_CATALOG,
+  type MetricDefinition,
+  type MetricFamily,
+} from './catalog.js';
 import {
   GuardedCounter,
   GuardedGauge,
@@ -48,6 +54,8 @@ export interface MetricsSetup {
    * `stacklight_label_values_redacted_total`.
    */
   scrubLabel?: (value: string) => string;
+  /** Families of `METRIC_FAMILIES` registered from the start (`metrics.families`). @default [] */
+  families?: readonly MetricFamily[];
 }
 
 /** What `createMetrics` builds. */
@@ -57,7 +65,26 @@ export interface MetricsRoom {
   self: SelfMetrics;
   /** Registers one more instrument built from a definition (a service's own metric). */
   define<D extends MetricDefinition>(def: D): InstrumentOf<D>;
+  /** Registers the metrics of a family now, when they are not yet (see `METRIC_FAMILIES`). */
+  use(family: MetricFamily): void;
 }
+
+const rooms = new WeakMap<object, MetricsRoom>();
+
+/**
+ * Registers a family of catalog metrics in the registry of `metrics`
+ * (`telemetry.metrics`), when not yet: helpers call it once, when they are
+ * created, so that their families show from then on, zeros included. A
+ * no-op for an object that is not a room's.
+ */
+export function useMetricFamily(metrics: object, family: MetricFamily): void {
+  rooms.get(metrics)?.use(family);
+}
+
+/** Names of the catalog metrics: a service's own metric may not take one, registered yet or not. */
+const CATALOG_NAMES: ReadonlySet<string> = new Set(
+  Object.values(METRIC_CATALOG).map((d) => d.name),
+);
 
 function instrument(
   def: MetricDefinition,
@@ -79,6 +106,10 @@ function register(registry: Registry, metric: { name: string }): void {
   if (registry.getSingleMetric(metric.name) !== undefined) {
     throw new MetricError(`a metric named "${metric.name}" is already registered in this registry`);
   }
+  registerRaw(registry, metric);
+}
+
+function registerRaw(registry: Registry, metric: { name: string }): void {
   registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }
 
@@ -127,7 +158,7 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
   // `service` is reserved by the rules themselves; the other default labels
   // (`env`, `region` when enabled) are reserved for this registry.
   const reserved = Object.keys(setup.defaultLabels).filter((l) => l !== 'service');
-  const define = <D extends MetricDefinition>(def: D): InstrumentOf<D> => {
+  const build = (def: MetricDefinition): GuardedCounter | GuardedGauge | GuardedHistogram => {
     const problems = checkMetricDefinition(def ?? {}, reserved);
     if (problems.length > 0) {
       const label = typeof def?.name === 'string' ? ` "${def.name}"` : '';
@@ -136,15 +167,46 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
         problems.map((p) => p.rule),
       );
     }
-    const m = instrument(def, cap, hooks, setup.exemplarSource);
+    return instrument(def, cap, hooks, setup.exemplarSource);
+  };
+  const define = <D extends MetricDefinition>(def: D): InstrumentOf<D> => {
+    const m = build(def);
+    if (CATALOG_NAMES.has(m.name) && registry.getSingleMetric(m.name) === undefined) {
+      throw new MetricError(
+        `a metric named "${m.name}" is in stacklight's catalog; use telemetry.metrics instead of defining it`,
+      );
+    }
     register(registry, m);
     return m as InstrumentOf<D>;
   };
 
-  const metrics = {} as Record<string, unknown>;
-  for (const [key, def] of Object.entries(METRIC_CATALOG)) metrics[key] = define(def);
+  const metrics = {} as Record<string, GuardedCounter | GuardedGauge | GuardedHistogram>;
+  for (const [key, def] of Object.entries(METRIC_CATALOG)) metrics[key] = build(def);
+  const lazy = new Set<string>(Object.values(METRIC_FAMILIES).flat());
+  // The metrics of no family (HTTP) are always there.
+  for (const [key, m] of Object.entries(metrics)) if (!lazy.has(key)) register(registry, m);
+  const active = new Set<MetricFamily>();
+  const use = (family: MetricFamily): void => {
+    if (active.has(family)) return;
+    active.add(family);
+    for (const key of METRIC_FAMILIES[family]) {
+      const m = metrics[key]!;
+      m.used();
+      // Back to what the constructor made (the zero series of an instrument
+      // without labels), unless it is the use that registers the family.
+      if (m.seriesCount === 0) m.reset();
+      // Not `register`: this may run inside a recording call, which never
+      // throws (a name taken meanwhile through `telemetry.registry` stays its own).
+      if (registry.getSingleMetric(m.name) === undefined) registerRaw(registry, m);
+    }
+  };
+  for (const family of Object.keys(METRIC_FAMILIES) as MetricFamily[]) {
+    for (const key of METRIC_FAMILIES[family]) metrics[key]!.deferUntilUsed(() => use(family));
+  }
+  for (const family of setup.families ?? []) use(family);
   // Registered after the catalog so that the exposition reads the service's
-  // metrics first and stacklight's own health last.
+  // metrics first and stacklight's own health last (families registered
+  // later, when first used, come after them).
   for (const m of Object.values(self)) register(registry, m);
 
   selfMetrics.buildInfo.set(
@@ -154,5 +216,13 @@ export function createMetrics(setup: MetricsSetup): MetricsRoom {
 
   if (setup.defaultMetrics) registerProcessMetrics(registry);
 
-  return { registry, metrics: metrics as CatalogMetrics, self: selfMetrics, define };
+  const room: MetricsRoom = {
+    registry,
+    metrics: metrics as unknown as CatalogMetrics,
+    self: selfMetrics,
+    define,
+    use,
+  };
+  rooms.set(metrics, room);
+  return room;
 }

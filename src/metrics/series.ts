@@ -100,6 +100,13 @@ export abstract class GuardedMetric<S extends SeriesBase> {
    * a bound recorder is valid while the epoch it was resolved in lasts.
    */
   private epochCount = 0;
+  /**
+   * Told once, at the first use (the first series created, the first
+   * collector added): how a catalog family shown only once used gets into
+   * the registry. Checked only where a series is created, never per
+   * observation of an existing series.
+   */
+  private firstUse: (() => void) | undefined;
 
   constructor(def: MetricDefinition, cap: number, hooks: GuardHooks) {
     this.name = def.name;
@@ -128,6 +135,24 @@ export abstract class GuardedMetric<S extends SeriesBase> {
   /** @internal Changes whenever series are dropped; see {@link BoundSeries}. */
   get epoch(): number {
     return this.epochCount;
+  }
+
+  /**
+   * @internal Defers `fn` to the first use of this instrument (see
+   * `firstUse`). Drops the zero series an instrument without labels makes
+   * at construction: until used, the instrument shows nothing.
+   */
+  deferUntilUsed(fn: () => void): void {
+    this.series.clear();
+    this.firstUse = fn;
+  }
+
+  /** @internal Runs the deferred first-use function, once. */
+  used(): void {
+    const fn = this.firstUse;
+    if (fn === undefined) return;
+    this.firstUse = undefined;
+    fn();
   }
 
   /** @internal Reports a dropped value (not a finite number, or a negative increment). */
@@ -223,6 +248,7 @@ export abstract class GuardedMetric<S extends SeriesBase> {
       for (const name of names) labels[name] = labelValue(src?.[name]);
       const s = this.create(Object.freeze(labels));
       this.series.set(key, s);
+      if (this.firstUse !== undefined) this.used();
       return s;
     }
     this.overflowCount++;

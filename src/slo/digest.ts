@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { Telemetry } from '../init.js';
 import { ConfigError } from '../errors.js';
+import { useMetricFamily } from '../metrics/registry.js';
 
 /** The `outcome` label of `digest_deliveries_total`. */
 export type DigestOutcome = 'on_time' | 'late' | 'failed';
@@ -72,6 +73,7 @@ export function createDigestRecorder(
     throw new ConfigError('digest.now', options.now, 'a function returning ms since the epoch');
   const now = options.now ?? Date.now;
   const { digestRecipientsTotal, digestDeliveriesTotal } = telemetry.metrics;
+  useMetricFamily(telemetry.metrics, 'digest');
   let runDeadline: number | undefined;
 
   const deadlineFor = (at: Date | number): number => {

@@ -171,7 +171,8 @@ describe('labels at record time (JavaScript callers)', () => {
     const logs = createLogCapture();
     telemetry = init({
       service: 'edge',
-      metrics: { defaultMetrics: false },
+      // ws listed: the dropped observation below registers nothing itself.
+      metrics: { defaultMetrics: false, families: ['ws'] },
       tracing: { enabled: false },
       logging: { destination: logs.stream },
       shutdown: { handleSignals: false },
