@@ -12,8 +12,10 @@ import {
 } from '../src/config/settings.js';
 import {
   METRIC_CATALOG,
+  METRIC_FAMILIES,
   SELF_METRIC_CATALOG,
   type MetricDefinition,
+  type MetricFamily,
 } from '../src/metrics/catalog.js';
 import { LOG_FIELDS, type LogFieldSpec } from '../src/logging/schema.js';
 import { DEFAULT_SECRET_KEYS, SECRET_SUFFIXES } from '../src/logging/secret-keys.js';
@@ -54,6 +56,29 @@ function metricRows(defs: readonly MetricDefinition[]): string {
   return [
     '| name | type | labels | unit | buckets | help |',
     '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** The helpers whose creation registers a family (see `useMetricFamily` calls in src/). */
+const FAMILY_HELPERS: Record<MetricFamily, string> = {
+  jobs: '`instrumentQueue`, `instrumentFlowProducer`, `instrumentProcessor`, `instrumentWorker`, `monitorQueueDepth` (`stacklight/bullmq`)',
+  events: '`createOutbox`, `createEventDelivery`',
+  vendor: '`createVendorClient`',
+  ai: '`createAiCoachClient`',
+  ws: '`instrumentWebSocketServer`, `trackWebSocket`',
+  sse: '`subscribeToEvents`',
+  digest: '`createDigestRecorder`',
+};
+
+function familiesTable(): string {
+  const rows = (Object.keys(METRIC_FAMILIES) as MetricFamily[]).map((f) => {
+    const names = METRIC_FAMILIES[f].map((k) => code(METRIC_CATALOG[k].name)).join(', ');
+    return `| ${code(f)} | ${names} | ${FAMILY_HELPERS[f]} |`;
+  });
+  return [
+    '| family | metrics | appears when one of these is created |',
+    '|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -101,6 +126,7 @@ export const GENERATED: Record<string, () => string> = {
   'otel-variables': otelVariables,
   'metrics-catalog': () => metricRows(Object.values(METRIC_CATALOG)),
   'self-metrics': () => metricRows(Object.values(SELF_METRIC_CATALOG)),
+  'metric-families': familiesTable,
   'log-fields': logFieldsTable,
   'secret-keys': () =>
     `Keys (after lowercasing and removing \`-\` and \`_\`): ${DEFAULT_SECRET_KEYS.map(code).join(', ')}.\n\n` +

@@ -6,7 +6,8 @@ import { serializeError } from './serialize-error.js';
 
 /**
  * What a schema violation was:
- * - `unknown_field`: a key that is not in `LOG_FIELDS`;
+ * - `unknown_field`: a key that is not in `LOG_FIELDS` nor declared by the
+ *   service (`logging.fields`);
  * - `wrong_type`: a known field whose value does not have the schema's type
  *   or bounds (`status: '200'`, `latency_ms: NaN`, a malformed `traceId`);
  * - `reserved_field`: a field the logger writes itself (`ts`, `level`,
