@@ -9,6 +9,7 @@ import type { Telemetry } from '../init.js';
 import { parseExposition } from '../lint/exposition.js';
 import { createScrubber } from '../logging/scrub.js';
 import { createSecretKeyMatcher } from '../logging/secret-keys.js';
+import { declaredFieldSpec } from '../logging/field-rules.js';
 import { LOG_FIELDS, TOP_LEVEL_FIELDS, type LogFieldSpec } from '../logging/schema.js';
 import { TRACE_CARRIER_KEY } from '../tracing/carriers.js';
 import { parseTraceParent } from '../tracing/traceparent.js';
@@ -73,7 +74,11 @@ export async function assertMetric(
 
 /** Options of {@link assertLogLines}. */
 export interface LogLineOptions {
-  /** The service's own declared fields (`logging.fields`), allowed besides the schema's. */
+  /**
+   * More field names allowed besides the schema's, of any type. The fields
+   * declared in `logging.fields` are allowed (and checked by type) without
+   * being listed here.
+   */
   fields?: readonly string[];
   /** More keys to treat as secret (as given to `logging.redactKeys`). */
   secretKeys?: readonly string[];
@@ -92,6 +97,7 @@ export function assertLogLines(
 ): CapturedLogLine[] {
   const lines = source.logLines();
   const problems: string[] = [];
+  const own = source.telemetry.config.logging.fields;
   const declared = new Set(options.fields ?? []);
   const isSecretKey = createSecretKeyMatcher(options.secretKeys ?? []);
   let kinds: string[] = [];
@@ -107,7 +113,10 @@ export function assertLogLines(
         problems.push(`${at}: required field "${f}" is missing`);
     }
     for (const [k, v] of Object.entries(line)) {
-      const spec = (LOG_FIELDS as Record<string, LogFieldSpec>)[k];
+      const ownType = Object.hasOwn(own, k) ? own[k] : undefined;
+      const spec =
+        (LOG_FIELDS as Record<string, LogFieldSpec>)[k] ??
+        (ownType === undefined ? undefined : declaredFieldSpec(ownType));
       if (spec === undefined || k.includes('.')) {
         if (!declared.has(k)) problems.push(`${at}: field "${k}" is not in the log schema`);
       } else {
@@ -165,6 +174,8 @@ function typeProblem(spec: LogFieldSpec, v: unknown): string | undefined {
       if (spec.minimum !== undefined && v < spec.minimum) return `is below ${spec.minimum}`;
       if (spec.maximum !== undefined && v > spec.maximum) return `is above ${spec.maximum}`;
       return undefined;
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : `is ${typeof v}, not a boolean`;
     case 'array':
       return Array.isArray(v) ? undefined : 'is not an array';
     case 'object':

@@ -9,15 +9,16 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { init, type Telemetry } from '../init.js';
+import type { LogFieldDeclarations, NoDeclaredFields } from '../logging/schema.js';
 import type { StacklightOptions } from '../types.js';
 
 /** A parsed log line. */
 export type CapturedLogLine = Record<string, unknown>;
 
-/** What {@link createTestTelemetry} returns. */
-export interface TestTelemetry {
+/** What {@link createTestTelemetry} returns; `F`: the declared log fields. */
+export interface TestTelemetry<F extends LogFieldDeclarations = NoDeclaredFields> {
   /** The live handle: pass it to your app as you would in production. */
-  readonly telemetry: Telemetry;
+  readonly telemetry: Telemetry<F>;
   /** Finished spans, in the order they ended. */
   spans(): ReadableSpan[];
   /** Log lines written so far, parsed. */
@@ -51,7 +52,9 @@ export interface TestTelemetry {
  * await t.shutdown();
  * ```
  */
-export function createTestTelemetry(options: StacklightOptions = {}): TestTelemetry {
+export function createTestTelemetry<const F extends LogFieldDeclarations = NoDeclaredFields>(
+  options: StacklightOptions<F> = {},
+): TestTelemetry<F> {
   const exporter = new InMemorySpanExporter();
   let text = '';
   const stream = new Writable({

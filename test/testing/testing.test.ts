@@ -141,4 +141,20 @@ describe('stacklight/testing with the orders example (vitest)', () => {
     const declared = await failure(() => assertLogLines(leaky, { fields: ['tenant'] }));
     expect(declared.actual).not.toContain('line 1: field "tenant" is not in the log schema');
   });
+
+  it("accepts and type-checks the service's declared log fields (logging.fields)", async () => {
+    const typed = createTestTelemetry({
+      service: 'orders',
+      logging: { fields: { tenant: 'string', cached: 'boolean' } },
+    });
+    t = typed as unknown as TestTelemetry;
+    typed.telemetry.logger.info({ tenant: 't1', cached: true }, 'declared fields at top level');
+    expect(assertLogLines(t)[0]).toMatchObject({ tenant: 't1', cached: true });
+    const wrong: TestTelemetry = {
+      ...t,
+      logLines: () => [{ ...t.logLines()[0], cached: 'yes' }],
+    };
+    const err = await failure(() => assertLogLines(wrong));
+    expect(err.actual).toEqual(['line 1: field "cached" is string, not a boolean']);
+  });
 });
