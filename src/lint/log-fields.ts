@@ -9,7 +9,7 @@
 import type { Rule } from 'eslint';
 import { LOG_FIELDS, LOG_LEVELS, TOP_LEVEL_FIELDS } from '../logging/schema.js';
 import { createScrubber } from '../logging/scrub.js';
-import { createSecretKeyMatcher, normalizeKey } from '../logging/secret-keys.js';
+import { createSecretKeyMatcher, isEmailKey, normalizeKey } from '../logging/secret-keys.js';
 import { keyName, memberPath, staticString, unwrap, type AnyNode } from './ast.js';
 
 interface Options {
@@ -34,21 +34,6 @@ const LOGGER_FIELDS: ReadonlySet<string> = new Set<string>(
   TOP_LEVEL_FIELDS.filter((f) => LOG_FIELDS[f].source === 'logger'),
 );
 const METHODS: ReadonlySet<string> = new Set<string>([...LOG_LEVELS, 'child']);
-/** Normalised keys that hold an e-mail address. */
-const EMAIL_KEYS: ReadonlySet<string> = new Set([
-  'email',
-  'emailaddress',
-  'mail',
-  'mailaddress',
-  'useremail',
-  'contactemail',
-]);
-
-/** Whether a key names an e-mail address (`email`, `userEmail`, `e_mail`, `EMAIL_ADDRESS`). */
-export function isEmailKey(key: string): boolean {
-  const n = normalizeKey(key);
-  return EMAIL_KEYS.has(n) || n.endsWith('email') || n.endsWith('emailaddress');
-}
 
 /** `stacklight/log-fields`. */
 export const logFields: Rule.RuleModule = {

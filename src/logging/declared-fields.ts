@@ -5,7 +5,7 @@ import {
   type DeclaredFieldType,
   type LogFieldDeclarations,
 } from './schema.js';
-import { createSecretKeyMatcher, normalizeKey } from './secret-keys.js';
+import { createSecretKeyMatcher, isEmailKey } from './secret-keys.js';
 
 /**
  * A declared field name: a letter or `_`, then letters, digits, `_` or `-`,
@@ -69,7 +69,7 @@ export function checkFieldDeclarations(
         'an object of names the redactor does not treat as secrets (a value under this name is always written as [REDACTED])',
       );
     }
-    if (normalizeKey(name).endsWith('email')) {
+    if (isEmailKey(name)) {
       throw new ConfigError(
         'logging.fields',
         name,

@@ -141,3 +141,23 @@ export function createSecretKeyMatcher(
     return result;
   };
 }
+
+/** Normalised keys that hold an e-mail address. */
+const EMAIL_KEYS: ReadonlySet<string> = new Set([
+  'email',
+  'emailaddress',
+  'mail',
+  'mailaddress',
+  'useremail',
+  'contactemail',
+]);
+
+/**
+ * Whether a key names an e-mail address (`email`, `userEmail`, `e_mail`,
+ * `EMAIL_ADDRESS`): the lint rule flags such log fields, and `logging.fields`
+ * refuses such names (their values would only ever be `[EMAIL]`).
+ */
+export function isEmailKey(key: string): boolean {
+  const n = normalizeKey(key);
+  return EMAIL_KEYS.has(n) || n.endsWith('email') || n.endsWith('emailaddress');
+}
