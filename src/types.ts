@@ -49,7 +49,9 @@ export type SamplerName =
  */
 export interface LogMethod<F extends LogFieldDeclarations = NoDeclaredFields> {
   (msg: string, ...args: unknown[]): void;
-  <T extends object>(obj: T & LogFields<F>, msg?: string, ...args: unknown[]): void;
+  // An object is checked against the fields; a value of type `unknown` (a
+  // caught error) is taken as pino takes it.
+  <T>(obj: [T] extends [object] ? T & LogFields<F> : T, msg?: string, ...args: unknown[]): void;
 }
 
 /**

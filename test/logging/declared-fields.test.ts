@@ -182,6 +182,12 @@ describe('logging.fields', () => {
     t.logger.child({ tenant: 'b' }).info({ cached: false }, 'child');
     t.logger.error(new Error('boom'), 'an Error as the object');
     t.logger.info('plain %s', 'message');
+    try {
+      throw new Error('caught');
+    } catch (err) {
+      t.logger.error(err, 'a caught value of type unknown');
+      t.logger.error({ err, tenant: 'a' }, 'with fields');
+    }
     // A service that declares nothing: the schema's fields are checked, others compile.
     const bare = (): void => {
       const b = null as unknown as Telemetry;
