@@ -58,22 +58,7 @@ function start<const F extends LogFieldDeclarations>(fields: F, redactKeys: stri
 describe('logging.fields', () => {
   it('writes declared fields at the top level, with no violation counted', async () => {
     const { t, lines, violations } = start(FIELDS);
-    t.logger.info(
-      {
-        tenant: 'acme',
-        attempt_no: 2,
-        score: 0.5,
-        cached: false,
-        plan: { tier: 'pro' },
-        tags: ['a', 'b'],
-        status: 200,
-      },
-      'quote served',
-    );
-    t.logger.info({ tenant: 'globex' }, 'second');
-    t.logger.info({ cached: true }, 'third');
-    const [first, second, third] = lines();
-    expect(first).toMatchObject({
+    const fields = {
       tenant: 'acme',
       attempt_no: 2,
       score: 0.5,
@@ -81,8 +66,12 @@ describe('logging.fields', () => {
       plan: { tier: 'pro' },
       tags: ['a', 'b'],
       status: 200,
-      msg: 'quote served',
-    });
+    };
+    t.logger.info(fields, 'quote served');
+    t.logger.info({ tenant: 'globex' }, 'second');
+    t.logger.info({ cached: true }, 'third');
+    const [first, second, third] = lines();
+    expect(first).toMatchObject({ ...fields, msg: 'quote served' });
     expect(first).not.toHaveProperty('extra');
     expect(second).toMatchObject({ tenant: 'globex' });
     expect(third).toMatchObject({ cached: true });
