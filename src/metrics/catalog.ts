@@ -317,7 +317,7 @@ export const METRIC_CATALOG = {
  * HTTP metrics, stacklight's own and the process metrics are always there;
  * the metrics of a family are registered together when the helper that
  * records them is created (`instrumentQueue`, the AI and vendor clients,
- * `trackWsConnections`, …), when one of them records its first series, or
+ * `instrumentWebSocketServer`, …), when one of them records its first series, or
  * at `init()` when the family is listed in `metrics.families` (so that the
  * series, and the zeros of those without labels, are there from the start).
  */
