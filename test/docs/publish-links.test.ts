@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ESM script without types
-import { absoluteLinks, missingTargets, sitePath } from '../../scripts/readme-links.mjs';
+import {
+  absoluteLinks,
+  missingTargets,
+  sitePath,
+  withPackageLinks,
+  // @ts-expect-error: a plain ESM script without types
+} from '../../scripts/publish-links.mjs';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const site = 'https://docs.example.test/stacklight/';
@@ -50,5 +55,23 @@ describe("the README's links", () => {
     expect(relative).toEqual([]);
     expect(packed).toContain(`${site}performance`);
     expect(sitePath('docs/runbooks/index.md#rb-03')).toBe('runbooks/#rb-03');
+  });
+
+  it('fill homepage, repository and bugs of package.json from the addresses given', () => {
+    const pkg = { name: 'stacklight', version: '1.0.0' };
+    expect(
+      withPackageLinks(pkg, {
+        siteUrl: site,
+        repositoryUrl: 'git+https://code.example.test/stacklight.git',
+        issuesUrl: 'https://code.example.test/stacklight/issues',
+      }),
+    ).toEqual({
+      name: 'stacklight',
+      version: '1.0.0',
+      homepage: site,
+      repository: { type: 'git', url: 'git+https://code.example.test/stacklight.git' },
+      bugs: { url: 'https://code.example.test/stacklight/issues' },
+    });
+    expect(withPackageLinks(pkg, { siteUrl: '', repositoryUrl: '', issuesUrl: '' })).toEqual(pkg);
   });
 });
