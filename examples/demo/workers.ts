@@ -6,8 +6,11 @@
  *   its 429s, reports progress as an outbox event and hands trades to scoring;
  * - `score.bias` asks the AI Coach (`indicators`, `bias.score`,
  *   `nlg.reflect` spans) and posts the reflection to Core's outbox;
- * - `simulate.simple` runs a small Monte Carlo (`sim.run`), warm when cached;
- * - `digest.weekly` aggregates the week (`digest.aggregate`).
+ * - `simulate.simple` runs a small Monte Carlo (`sim.run`), warm when
+ *   cached, and marks the run cold or warm (`markJobCache`): the simulation
+ *   SLO's two objectives;
+ * - `digest.weekly` aggregates the week (`digest.aggregate`) and counts the
+ *   digests due and delivered on time (`createDigestRecorder`).
  *
  * `instrumentProcessor` makes each run a `process <queue>` span continuing
  * the trace of the `enqueue` span in the job data, with `job_duration_ms
@@ -15,17 +18,27 @@
  * logs Redis errors and closes the worker on shutdown. A worker has no HTTP
  * server of its own: /metrics is served on STACKLIGHT_METRICS_PORT.
  *
- * Environment: REDIS_URL, BULLMQ_PREFIX, CORE_URL, BROKER_URL, AI_COACH_URL.
+ * Environment: REDIS_URL, BULLMQ_PREFIX, CORE_URL, BROKER_URL, AI_COACH_URL,
+ * DEMO_USERS (digest recipients, default 6).
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import { createServiceClient, createVendorClient, init, SPAN_NAMES, withSpan } from 'stacklight';
+import {
+  createDigestRecorder,
+  createServiceClient,
+  createVendorClient,
+  init,
+  SPAN_NAMES,
+  withSpan,
+} from 'stacklight';
 import {
   instrumentProcessor,
   instrumentQueue,
   instrumentWorker,
+  markJobCache,
   SPEC_JOB_LABELS,
 } from 'stacklight/bullmq';
 import {
+  announcePort,
   createCoach,
   queueSettings,
   QUEUES,
@@ -59,6 +72,7 @@ const postEvent = (type: string, payload: unknown) =>
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type, payload }),
+    urlTemplate: '/internal/events',
   });
 
 /** One page of trades; a 429 waits for Retry-After and tries again, three times at most. */
@@ -112,6 +126,8 @@ const warm = new Map<string, number>();
 async function simulate(job: Job<SimJob>): Promise<{ p50: number; cached: boolean }> {
   const { symbol, paths } = job.data;
   const cached = warm.get(symbol);
+  // The simulation SLO has a cold and a warm objective: job_completion_duration_seconds{cache}.
+  markJobCache(cached === undefined ? 'cold' : 'warm');
   if (cached !== undefined) return { p50: cached, cached: true };
   const p50 = await withSpan(SPAN_NAMES.simRun.name, { 'sim.paths': paths }, async () => {
     const ends: number[] = [];
@@ -127,11 +143,16 @@ async function simulate(job: Job<SimJob>): Promise<{ p50: number; cached: boolea
   return { p50, cached: false };
 }
 
+/** The weekly digest SLO: digests due, and each one's outcome (on time before Monday 09:00 UTC). */
+const digests = createDigestRecorder(telemetry);
 async function digest(job: Job<DigestJob>): Promise<{ week: string }> {
+  const recipients = Number(process.env.DEMO_USERS ?? 6);
   await withSpan(SPAN_NAMES.digestAggregate.name, { 'digest.week': job.data.week }, () =>
     sleep(50 + Math.random() * 100),
   );
   telemetry.logger.info('weekly digest aggregated');
+  digests.due(recipients);
+  for (let i = 0; i < recipients; i++) digests.delivered(); // sending the e-mail stands in
   return { week: job.data.week };
 }
 
@@ -158,3 +179,5 @@ work(QUEUES.sim, simulate, 2);
 work(QUEUES.digest, digest, 1);
 telemetry.onShutdown('close', 'q_score', () => scoring.close());
 telemetry.logger.info('workers ready');
+await telemetry.ready(); // the metrics port listens
+announcePort(telemetry.metricsAddress()?.port);
