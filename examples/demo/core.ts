@@ -131,6 +131,7 @@ app.post('/internal/events', async (req, res) => {
 const sse = createEventDelivery(telemetry, { channel: 'sse' });
 app.get('/internal/events/subscribe', async (req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders(); // the subscriber is connected now, not at the first event or heartbeat
   let last = Number(req.get('last-event-id') ?? 0);
   const send = (row: OutboxRow) => {
     if (row.id <= last) return; // already on this stream

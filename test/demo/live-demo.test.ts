@@ -11,6 +11,8 @@
  *   worker → AI Coach → Core's outbox; the reflection reaches the user's
  *   WebSocket with the trace in its envelope, and the `WS send` / `SSE send`
  *   spans link to the `outbox.append` that wrote it.
+ * - When the connection between Edge and Core is reset, Edge resumes the
+ *   SSE stream inside an `events.replay` span and delivery goes on.
  * - The spec's four probes (examples/probes/spec-probes.ts) pass against it,
  *   and fail when the journey they watch is broken.
  */
@@ -236,6 +238,44 @@ describe('the demo, one process per service', { timeout: 120_000 }, () => {
       } finally {
         redis.disconnect();
       }
+    } finally {
+      socket.terminate();
+    }
+  });
+
+  it('resumes Edge’s SSE stream after a connection reset, inside an events.replay span, and keeps delivering', async () => {
+    const { socket, got } = await openCoach('u_replay');
+    try {
+      const before = receiver.spans.filter((x) => x.name === 'events.replay').length;
+      expect(stack.cutEdgeToCore()).toBeGreaterThan(0);
+      const [replay] = (
+        await receiver.waitForSpans(
+          (spans) => spans.filter((x) => x.name === 'events.replay').length > before,
+          60_000,
+        )
+      )
+        .filter((x) => x.name === 'events.replay')
+        .slice(before);
+      expect(replay!.resource['service.name']).toBe('edge');
+      expect(replay!.kind).toBe(KIND.CLIENT);
+      // Edge asks for what came after the last event it saw (both of the journey's, at least).
+      expect(Number(replay!.attributes['events.last_event_id'])).toBeGreaterThanOrEqual(2);
+      expect(['network', 'ended']).toContain(replay!.attributes['events.reconnect.reason']);
+
+      // The stream goes on: an event written now reaches the user's WebSocket.
+      const res = await fetch(`${stack.urls.core}/internal/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'coach.reflection',
+          payload: { userId: 'u_replay', text: 'after the reset' },
+        }),
+      });
+      expect(res.status).toBe(201);
+      const bubble = await until('event after the reset', () =>
+        got.find((e) => e.type === 'coach.reflection'),
+      );
+      expect(bubble.payload).toEqual({ userId: 'u_replay', text: 'after the reset' });
     } finally {
       socket.terminate();
     }

@@ -3,7 +3,9 @@
  * Coach, Core, Workers and Edge, each in its own process with its own
  * `init()`, on ports the system picks (PORT=0, announced over IPC), BullMQ
  * on the Redis at 127.0.0.1:6379 under a key prefix of their own, the mock
- * broker in this process, and optionally the demo's Web traffic.
+ * broker in this process, and optionally the demo's Web traffic. Edge
+ * reaches Core through a TCP relay in this process, so that a test can cut
+ * the connections between them (a network blip, a load balancer's reset).
  *
  * `stop()` ends every child (SIGTERM, then SIGKILL) and deletes the run's
  * Redis keys; call it in afterAll, it is safe after a failed start.
@@ -11,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { startBroker } from '../../examples/demo/runner/infra.js';
 import { demoEnv, ROOT } from '../demo/helpers.js';
@@ -39,6 +42,8 @@ export interface DemoStack {
   readonly metrics: Record<'edge' | 'core' | 'workers' | 'ai-coach', string>;
   /** BullMQ key prefix of this run. */
   readonly prefix: string;
+  /** Resets every open connection from Edge to Core (the SSE stream included); returns how many. */
+  cutEdgeToCore(): number;
   /** The last output of a service (its log lines), for failure messages. */
   output(service: DemoService): string;
   stop(): Promise<void>;
@@ -61,6 +66,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   const prefix = `sl-e2e-${randomUUID().slice(0, 8)}`;
   const children: Child[] = [];
   let broker: Server | undefined;
+  let relay: Relay | undefined;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
 
   const tracing: Record<string, string> = options.otlpEndpoint
@@ -110,6 +116,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   const stop = async () => {
     await Promise.all(children.reverse().map((c) => end(c.process)));
     broker?.close();
+    relay?.close();
     await removeKeys(prefix);
   };
   // A crashed test runner must not leave services behind.
@@ -131,7 +138,10 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         BROKER_URL: b.url,
         AI_COACH_URL: ai,
       }),
-      start('edge', 'edge.ts', { PORT: '0', CORE_URL: core }),
+      (async () => {
+        relay = await startRelay(new URL(core));
+        return start('edge', 'edge.ts', { PORT: '0', CORE_URL: relay.url });
+      })(),
     ]);
     const edge = url(edgePort);
     if (options.users !== undefined)
@@ -145,6 +155,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         'ai-coach': `${ai}/metrics`,
       },
       prefix,
+      cutEdgeToCore: () => relay!.cut(),
       output: (name) => children.find((c) => c.name === name)?.out ?? '',
       async stop() {
         process.off('exit', onExit);
@@ -186,4 +197,43 @@ export async function removeKeys(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+interface Relay {
+  url: string;
+  cut(): number;
+  close(): void;
+}
+
+/** A TCP relay on a port of its own to `target`; `cut()` resets the open connections. */
+async function startRelay(target: URL): Promise<Relay> {
+  const open = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port), target.hostname);
+    for (const [a, b] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
+      open.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        open.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: url((server.address() as AddressInfo).port),
+    cut() {
+      const n = open.size / 2;
+      for (const socket of open) socket.resetAndDestroy();
+      return n;
+    },
+    close() {
+      for (const socket of open) socket.destroy();
+      server.close();
+    },
+  };
 }
