@@ -128,12 +128,12 @@ beforeAll(async () => {
 
   const port = await freePort();
   prom = `http://127.0.0.1:${port}`;
-  const config2 = scrapeConfig({
+  const scrape = scrapeConfig({
     targets: [...Object.values(metrics).map((m) => new URL(m).host), `127.0.0.1:${probePort}`],
     interval: '1s',
     rules: join(ROOT, 'deploy/prometheus/rules/*.rules.yml'),
   });
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\n${config2}`);
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\n${scrape}`);
   server = spawn(
     'prometheus',
     [

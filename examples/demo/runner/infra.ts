@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { openSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,7 +149,8 @@ export async function startPrometheus(
       ? []
       : readdirSync(rulesDir)
           .filter((f) => /\.ya?ml$/.test(f))
-          .map((f) => join(rulesDir, f));
+          // Absolute: Prometheus reads rule_files relative to its config file's folder.
+          .map((f) => resolve(rulesDir, f));
   const jobs = targets.map((t) => {
     const url = new URL(t.url);
     return [
