@@ -159,7 +159,12 @@ async function until<T>(what: string, check: () => T | undefined, ms = 60_000): 
   for (;;) {
     const value = check();
     if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
+    if (Date.now() > end) {
+      const logs = (['edge', 'core', 'workers', 'ai-coach'] as const).map(
+        (name) => `--- ${name}\n${stack.output(name).slice(-3000)}`,
+      );
+      throw new Error(`no ${what} within ${ms} ms\n${logs.join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
