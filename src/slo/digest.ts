@@ -73,6 +73,16 @@ export function createDigestRecorder(
   const now = options.now ?? Date.now;
   const { digestRecipientsTotal, digestDeliveriesTotal } = telemetry.metrics;
   let runDeadline: number | undefined;
+  // Every outcome exported from the start, at 0: a series that first appears
+  // at 6 counts as no increase in rate()/increase(), so the first run after a
+  // restart would read as all digests missed.
+  for (const outcome of ['on_time', 'late', 'failed'] as const) {
+    try {
+      digestDeliveriesTotal.inc({ outcome }, 0);
+    } catch (error) {
+      diag.debug('stacklight: digest_deliveries_total update failed', error);
+    }
+  }
 
   const deadlineFor = (at: Date | number): number => {
     const t = typeof at === 'number' ? at : at.getTime();
