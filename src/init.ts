@@ -35,6 +35,7 @@ import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
 import type { DiagnosticsLevel, StacklightOptions } from './types.js';
+import { messageOf } from './util/errors.js';
 
 /** The handle `init()` returns. */
 export interface Telemetry {
@@ -241,10 +242,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
       collectTimeoutMs: config.metrics.collectTimeoutMs,
       onCollectError: (metric, err) => {
         internalError('metrics_collect');
-        warnOnce(
-          `collect:${metric}`,
-          `collecting ${metric} failed: ${(err as Error)?.message ?? String(err)}`,
-        );
+        warnOnce(`collect:${metric}`, `collecting ${metric} failed: ${messageOf(err)}`);
       },
     });
   const metricsHandler = createMetricsHandler(metricsText, {
@@ -254,10 +252,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
 
   const sequence = createShutdownSequence((hook, err) => {
     internalError('shutdown');
-    diagWarn(
-      'shutdown',
-      `shutdown step "${hook}" failed: ${(err as Error)?.message ?? String(err)}`,
-    );
+    diagWarn('shutdown', `shutdown step "${hook}" failed: ${messageOf(err)}`);
   });
 
   let server: Server | undefined;

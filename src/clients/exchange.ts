@@ -24,6 +24,7 @@ import type {
   ClientHeadersInit,
 } from './types.js';
 import { clientSpanAttributes, clientSpanName, normalizeMethod, resolveUrl } from './url.js';
+import { exceptionOf, messageOf } from '../util/errors.js';
 
 /** What a client decides once, at creation. */
 export interface ExchangeSetup {
@@ -198,30 +199,12 @@ function finish(
       }
     } else {
       span.setAttribute(ATTR_ERROR_TYPE, outcome.failure ?? 'network');
-      if (error !== undefined) span.recordException(asException(error));
+      if (error !== undefined) span.recordException(exceptionOf(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
     }
     span.end();
   } catch (failure) {
     setup.internalError();
     diag.debug('stacklight: ending a client span failed', failure);
-  }
-}
-
-function asException(error: unknown): Error | string {
-  if (error instanceof Error) return error;
-  if (typeof error === 'string') return error;
-  return messageOf(error);
-}
-
-function messageOf(error: unknown): string {
-  if (error !== null && typeof error === 'object') {
-    const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  try {
-    return String(error);
-  } catch {
-    return 'unknown error';
   }
 }

@@ -72,18 +72,6 @@ function createRuntime(telemetry: Telemetry): JobsRuntime {
   };
 }
 
-/** The message of any thrown value, without throwing. */
-export function messageOf(err: unknown): string {
-  try {
-    if (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string') {
-      return (err as Error).message;
-    }
-    return String(err);
-  } catch {
-    return 'unknown error';
-  }
-}
-
 /** The `name` of an error-like value, or `undefined`. */
 export function nameOf(err: unknown): string | undefined {
   try {

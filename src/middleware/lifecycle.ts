@@ -41,6 +41,7 @@ import {
   startServerSpan,
   type IncomingMode,
 } from './server-span.js';
+import { isThenable } from '../util/async.js';
 
 /** What an adapter plugs into the lifecycle. */
 export interface LifecycleAdapter {
@@ -303,11 +304,7 @@ export class HttpLifecycle {
     }
     if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
     if (typeof value !== 'string' || value === '') {
-      if (
-        value !== null &&
-        value !== undefined &&
-        typeof (value as PromiseLike<unknown>).then === 'function'
-      ) {
+      if (isThenable(value)) {
         this.warnOnce(
           'user-id-async',
           'the userId callback returned a promise; it must return the id synchronously',

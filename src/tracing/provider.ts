@@ -38,6 +38,7 @@ import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
 import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
 import { createSpanScrubber, ScrubbingSpanProcessor } from './span-scrub.js';
 import { createRedactor } from '../logging/redact.js';
+import { messageOf } from '../util/errors.js';
 
 function noop(): void {}
 
@@ -263,7 +264,7 @@ function enableInstrumentations(
       enabled.push(inst);
     } catch (err) {
       warnings.push(
-        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${(err as Error)?.message ?? String(err)}`,
+        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${messageOf(err)}`,
       );
     }
   }
