@@ -13,6 +13,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
+import { partsOf } from '../handle-parts.js';
 import { injectContext } from '../tracing/carriers.js';
 import { requestSignal } from './signal.js';
 import type {
@@ -60,7 +61,7 @@ export function exchangeSetup(
     attributes: Attributes;
   },
 ): ExchangeSetup {
-  const self = telemetry.selfMetrics;
+  const errors = partsOf(telemetry).errors;
   return {
     tracer: telemetry.tracer,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
@@ -68,13 +69,7 @@ export function exchangeSetup(
     timeoutMs: options.timeoutMs,
     headers: options.headers === undefined ? undefined : new Headers(options.headers),
     attributes: options.attributes,
-    internalError: () => {
-      try {
-        self?.internalErrorsTotal.inc({ component: 'http_client' });
-      } catch {
-        // Nothing left to report to.
-      }
-    },
+    internalError: () => errors.count('http_client'),
   };
 }
 
