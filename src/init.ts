@@ -30,11 +30,13 @@ import {
 } from './metrics/registry.js';
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
 import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
-import { createFailureReporter } from './tracing/otlp/failure-log.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
+import { shareParts } from './handle-parts.js';
+import { createInternalErrors } from './internal-errors.js';
 import type { DiagnosticsLevel, StacklightOptions } from './types.js';
+import { messageOf } from './util/errors.js';
 
 /** The handle `init()` returns. */
 export interface Telemetry {
@@ -170,19 +172,23 @@ export function init(options: StacklightOptions = {}): Telemetry {
     defaultLabels.env = config.env;
     defaultLabels.region = config.region;
   }
+  // The one redaction engine of this handle: log lines, metric label values,
+  // spans and Sentry events (and the adapters, through the handle's parts).
+  const redactor = createRedactor({
+    keys: config.logging.redactKeys,
+    maxStringLength: config.logging.maxStringLength,
+  });
   const room = createMetrics({
     defaultLabels,
     maxSeriesPerMetric: config.metrics.maxSeriesPerMetric,
     defaultMetrics: config.metrics.defaultMetrics,
     serviceVersion: config.version,
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
-    // Called only once instruments are used, after warnOnce below exists.
-    onLabelError: (metric, message) => warnOnce(`metric-labels:${metric}`, message),
-    // The log line's rules and secret keys, for label values.
-    scrubLabel: createRedactor({ keys: config.logging.redactKeys }).redactString,
+    // Called only once instruments are used, after `errors` below exists.
+    onLabelError: (metric, message) => errors.warn(`metric-labels:${metric}`, message),
+    scrubLabel: redactor.redactString,
   });
   const { self } = room;
-  const internalError = (component: string): void => self.internalErrorsTotal.inc({ component });
 
   const logging = createLogger({
     service: config.service,
@@ -192,25 +198,30 @@ export function init(options: StacklightOptions = {}): Telemetry {
     level: config.logging.level,
     destination: config.logging.destination,
     transport: config.logging.transport,
-    redactKeys: config.logging.redactKeys,
+    redactor,
     redactPaths: config.logging.redactPaths,
     stackTraces: config.logging.stackTraces,
-    maxStringLength: config.logging.maxStringLength,
     onSchemaViolation: (kind) => self.logSchemaViolationsTotal.inc({ kind }),
     onLogDrop: (reason, lines) => self.logLinesDroppedTotal.inc({ reason }, lines),
   });
   const logger = logging.logger;
 
   const diagRank = DIAG_RANK[config.logging.diagnosticsLevel];
-  const diagWarn = (key: string, message: string): void => {
-    if (diagRank >= DIAG_RANK.warn) logger.warn({ stacklight: key }, `stacklight: ${message}`);
-  };
-  const reportExportFailure = createFailureReporter((m) => diagWarn('export', m));
+  const errors = createInternalErrors({
+    counter: self.internalErrorsTotal,
+    sink: diagRank >= DIAG_RANK.warn ? logger : undefined,
+  });
   const tracing = createTracing(
     config,
     (reason, count) => self.spansDroppedTotal.inc({ reason }, count),
     process.env,
-    reportExportFailure,
+    // Counted in stacklight_spans_dropped_total; said at most once a minute.
+    (reason) =>
+      errors.warn(
+        'export',
+        `span export failed: ${reason}; the batch's spans are dropped and counted`,
+      ),
+    redactor,
   );
   const me: LiveInstance = { service: config.service, shuttingDown: undefined };
   live = me;
@@ -221,44 +232,37 @@ export function init(options: StacklightOptions = {}): Telemetry {
   // The mode chosen ('auto' resolved): the HTTP middleware reads it.
   config.tracing.provider = tracing.mode;
 
-  const warned = new Set<string>();
-  const warnOnce = (key: string, message: string): void => {
-    if (warned.has(key)) return;
-    warned.add(key);
-    diagWarn(key, message);
-  };
-  config.warnings.forEach((w, i) => warnOnce(`config#${i}`, w));
-  for (const w of tracing.warnings) warnOnce('otel-globals', w);
+  config.warnings.forEach((w, i) => errors.warn(`config#${i}`, w));
+  tracing.warnings.forEach((w, i) => errors.warn(`otel-globals#${i}`, w));
   const dup = checkDuplicateCopies();
-  if (dup) warnOnce('duplicate-copies', dup);
+  if (dup) errors.warn('duplicate-copies', dup);
   const prom = checkPrometheusClients();
-  if (prom) warnOnce('prometheus-clients', prom);
+  if (prom) errors.warn('prometheus-clients', prom);
 
   const metricsText = (format: ExpositionFormat = 'prometheus'): Promise<string> =>
     renderMetrics(room.registry, {
       format,
       defaultLabels,
       collectTimeoutMs: config.metrics.collectTimeoutMs,
-      onCollectError: (metric, err) => {
-        internalError('metrics_collect');
-        warnOnce(
+      onCollectError: (metric, err) =>
+        errors.fault(
+          'metrics_collect',
           `collect:${metric}`,
-          `collecting ${metric} failed: ${(err as Error)?.message ?? String(err)}`,
-        );
-      },
+          `collecting ${metric} failed: ${messageOf(err)}`,
+        ),
     });
   const metricsHandler = createMetricsHandler(metricsText, {
     token: config.metrics.token,
-    onError: () => internalError('metrics_render'),
+    onError: () => errors.count('metrics_render'),
   });
 
-  const sequence = createShutdownSequence((hook, err) => {
-    internalError('shutdown');
-    diagWarn(
+  const sequence = createShutdownSequence((hook, err) =>
+    errors.fault(
       'shutdown',
-      `shutdown step "${hook}" failed: ${(err as Error)?.message ?? String(err)}`,
-    );
-  });
+      `shutdown:${hook}`,
+      `shutdown step "${hook}" failed: ${messageOf(err)}`,
+    ),
+  );
 
   let server: Server | undefined;
   let readyPromise: Promise<void> = Promise.resolve();
@@ -272,10 +276,10 @@ export function init(options: StacklightOptions = {}): Telemetry {
         server = s;
       },
       (err: unknown) => {
-        internalError('metrics_server');
+        errors.count('metrics_server');
         if (diagRank >= DIAG_RANK.error)
           logger.error(
-            { stacklight: 'metrics-server' },
+            { extra: { stacklight: 'metrics_server' } },
             `stacklight: cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as Error).message}`,
           );
         throw err;
@@ -289,7 +293,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
   // With a DSN, or when the service already loaded Sentry itself (stacklight
   // then joins its client). Captures made meanwhile are queued.
   if (config.sentry.dsn !== undefined || sentryLoaded()) {
-    beginSentry((count) => self.internalErrorsTotal.inc({ component: 'sentry_queue' }, count));
+    beginSentry((count) => errors.count('sentry_queue', count));
     sentryReady = initSentry({
       dsn: config.sentry.dsn,
       service: config.service,
@@ -297,12 +301,12 @@ export function init(options: StacklightOptions = {}): Telemetry {
       release: config.version,
       sampleRate: config.sentry.sampleRate,
       options: config.sentry.options,
-      redactor: logging.redactor,
+      redactor,
       handlesCrashes: config.shutdown.handleCrashes,
     }).then((ok) => {
       if (!ok && config.sentry.dsn !== undefined) {
-        internalError('sentry');
-        warnOnce(
+        errors.fault(
+          'sentry',
           'sentry',
           'Sentry could not be initialised; errors are logged but not sent to Sentry',
         );
@@ -371,19 +375,15 @@ export function init(options: StacklightOptions = {}): Telemetry {
     })();
     return shutdownPromise;
   };
-  /** After shutdown, the handle's methods still answer but do nothing, and say so once. */
-  let warnedInert = false;
+  /** After shutdown, the handle's methods still answer but do nothing, and say so. */
   const inert = (method: string): boolean => {
     if (shutdownPromise === undefined) return false;
-    if (!warnedInert) {
-      warnedInert = true;
-      internalError('after_shutdown');
-      diagWarn(
-        'after-shutdown',
-        `${method}() was called on the Telemetry handle of service "${config.service}" after its shutdown(); ` +
-          'it does nothing. Use the handle of the current init()',
-      );
-    }
+    errors.fault(
+      'after_shutdown',
+      'after-shutdown',
+      `${method}() was called on the Telemetry handle of service "${config.service}" after its shutdown(); ` +
+        'it does nothing. Use the handle of the current init()',
+    );
     return true;
   };
   if (config.shutdown.handleSignals) {
@@ -398,7 +398,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     process.once('SIGINT', signalHandler);
   }
 
-  return {
+  const handle: Telemetry = {
     service: config.service,
     env: config.env,
     region: config.region,
@@ -415,7 +415,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
     },
     captureException: (err, ctx) =>
       inert('captureException') ? undefined : sentryCapture(err, ctx),
-    redact: <T>(value: T): T => logging.redactor.redactValue(value) as T,
+    redact: <T>(value: T): T => redactor.redactValue(value) as T,
     metricsText,
     metricsHandler,
     ready: () => Promise.all([readyPromise, sentryReady]).then(() => undefined),
@@ -425,4 +425,6 @@ export function init(options: StacklightOptions = {}): Telemetry {
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+  shareParts(handle, { redactor, errors });
+  return handle;
 }

@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js';
 import type { Telemetry } from '../init.js';
 import { jobLabelResolver } from './job-label.js';
 import { JobRun, type RunSettings } from './run.js';
-import { jobsRuntime, messageOf } from './runtime.js';
+import { messageOf } from '../util/errors.js';
+import { jobsRuntime } from './runtime.js';
 import type { Job } from 'bullmq';
 import type { JobLike, ProcessorOptions } from './types.js';
 

@@ -37,7 +37,8 @@ import { createLightTracer, type DropsFn, type LightTracer } from './light-trace
 import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
 import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
 import { createSpanScrubber, ScrubbingSpanProcessor } from './span-scrub.js';
-import { createRedactor } from '../logging/redact.js';
+import { createRedactor, type Redactor } from '../logging/redact.js';
+import { messageOf } from '../util/errors.js';
 
 function noop(): void {}
 
@@ -263,7 +264,7 @@ function enableInstrumentations(
       enabled.push(inst);
     } catch (err) {
       warnings.push(
-        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${(err as Error)?.message ?? String(err)}`,
+        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${messageOf(err)}`,
       );
     }
   }
@@ -337,6 +338,10 @@ export function createTracing(
   onDrop: (reason: string, count: number) => void,
   env: NodeJS.ProcessEnv = process.env,
   onExportFailure: (reason: string) => void = noop,
+  redactor: Redactor = createRedactor({
+    keys: config.logging.redactKeys,
+    maxStringLength: config.logging.maxStringLength,
+  }),
 ): TracingRoom {
   // Strict W3C trace context plus baggage.
   const propagator = createW3CPropagator();
@@ -358,13 +363,7 @@ export function createTracing(
   }
   // One scrubbing pass per finished span, before any processor reads it
   // (span-scrub.ts): the log line's rules and secret keys.
-  const scrubSpan = createSpanScrubber({
-    redactor: createRedactor({
-      keys: config.logging.redactKeys,
-      maxStringLength: config.logging.maxStringLength,
-    }),
-    stackTraces: t.stackTraces,
-  });
+  const scrubSpan = createSpanScrubber({ redactor, stackTraces: t.stackTraces });
   const processors: SpanProcessor[] = [...t.spanProcessors];
   const resource = resourceOf(config, env);
   // One bounded batch processor per exporter (`OTEL_TRACES_EXPORTER=otlp,console`).

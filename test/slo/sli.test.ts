@@ -100,7 +100,7 @@ describe('weekly digest recorder', () => {
   it('names a bad deadline option', () => {
     h = setupTelemetry();
     expect(() => createDigestRecorder(h!.telemetry, { deadlineHourUtc: 24 })).toThrow(
-      'digest.deadlineHourUtc must be an integer from 0 to 23, got 24',
+      'digest.deadlineHourUtc must be an integer in [0, 23], got 24',
     );
   });
 });

@@ -242,7 +242,7 @@ function stacklightFastify(
   );
 
   if (fastifyLogsRequests(fastify)) {
-    lifecycle.warnOnce(
+    lifecycle.errors.warn(
       'fastify-request-logging',
       "Fastify's own request logging is on, so requests and errors are logged twice. Create Fastify without a logger " +
         '(the default) or with `logController: new LogController({ disableRequestLogging: true })`.',
