@@ -345,10 +345,11 @@ export function init(options: StacklightOptions = {}): Telemetry {
       capture: (err, origin) => {
         sentryCapture(err, { level: 'fatal', tags: { mechanism: origin } });
       },
-      flush: async () => {
-        await sentryReady;
-        await Promise.all([flushSentry(crashFlushMs), tracing.forceFlush(), logging.flush()]);
-      },
+      // Sentry loading (local, it ends) may take the whole shutdown budget;
+      // the flush itself, which may wait for the network, gets 2 s after it.
+      ready: () => sentryReady,
+      readyTimeoutMs: config.shutdown.timeoutMs,
+      flush: () => Promise.all([flushSentry(crashFlushMs), tracing.forceFlush(), logging.flush()]),
       timeoutMs: crashFlushMs,
     });
   }
