@@ -1,5 +1,5 @@
 import { isSpanContextValid, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { contextFromCarrier, type TraceCarrier } from '../tracing/carriers.js';
 
 /**

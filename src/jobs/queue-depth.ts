@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { jobsRuntime, messageOf } from './runtime.js';
 import type { QueueCountsLike, QueueDepthOptions, QueueDepthState } from './types.js';
 

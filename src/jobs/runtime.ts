@@ -1,4 +1,4 @@
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { createRedactor, type Redactor } from '../logging/index.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   sharesTraceContext,
   type TelemetryContext,
 } from '../context.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { requestLineOf, type RequestLineWriter } from '../logging/request-line.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import {

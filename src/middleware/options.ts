@@ -1,6 +1,6 @@
 import { LOG_LEVELS } from '../logging/schema.js';
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type {
   HttpTelemetryOptions,
   ReadinessCheck,

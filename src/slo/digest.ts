@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { ConfigError } from '../errors.js';
 
 /** The `outcome` label of `digest_deliveries_total`. */
