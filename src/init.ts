@@ -144,9 +144,13 @@ export function init(options: StacklightOptions = {}): Telemetry {
   };
   const reportExportFailure = createFailureReporter((m) => diagWarn('export', m));
   const tracing = createTracing(
-    config,
+    {
+      ...config.tracing,
+      resource: config.resource,
+      redactKeys: config.logging.redactKeys,
+      maxStringLength: config.logging.maxStringLength,
+    },
     (reason, count) => self.spansDroppedTotal.inc({ reason }, count),
-    process.env,
     reportExportFailure,
   );
   const me: LiveInstance = { service: config.service, shuttingDown: undefined };
