@@ -411,7 +411,11 @@ export interface Telemetry {
   readonly selfMetrics: SelfMetrics;
   /** OpenTelemetry tracer of this service. */
   readonly tracer: Tracer;
-  /** Resolved configuration (read-only). */
+  /**
+   * @internal The resolved configuration, read by stacklight's adapters. Not
+   * part of the published types (`stripInternal`): its shape may change in any
+   * release.
+   */
   readonly config: Readonly<ResolvedConfig>;
   /**
    * Sends an error to Sentry (when `sentry.dsn` is set), redacted and tagged
