@@ -6,7 +6,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ResolvedConfig } from './config/resolve.js';
 import type { CaptureContext } from './logging/sentry.js';
@@ -17,6 +16,7 @@ import type { CatalogMetrics, InstrumentOf, SelfMetrics } from './metrics/regist
 import type { ShutdownHook, ShutdownPhase } from './shutdown.js';
 import type {
   DestinationStream,
+  Logger,
   TransportMultiOptions,
   TransportPipelineOptions,
   TransportSingleOptions,

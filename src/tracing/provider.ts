@@ -44,7 +44,6 @@ import { createRedactor } from '../logging/redact.js';
 
 function noop(): void {}
 
-/** What the tracing room gives `init()`. */
 /**
  * Configuration of `createTracing`, resolved by `init()` (as `LoggerSetup` is
  * for the logger): tracing reads no options, environment variables or
@@ -87,6 +86,7 @@ export interface TracingSetup {
   maxStringLength: number;
 }
 
+/** What the tracing room gives `init()`. */
 export interface TracingRoom {
   /** Who owns the provider: stacklight, or the service's own SDK. */
   mode: 'stacklight' | 'external';
