@@ -3,6 +3,7 @@
  * returns. Everything here is semver surface. Adapters take the handle's type
  * from here, never from the composition root (`init.ts`).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -11,7 +12,6 @@ import type { ResolvedConfig } from './config/resolve.js';
 import type { CaptureContext } from './logging/sentry.js';
 import type { MetricDefinition } from './metrics/catalog.js';
 import type { ExpositionFormat } from './metrics/exposition.js';
-import type { createMetricsHandler } from './metrics/handler.js';
 import type { CatalogMetrics, InstrumentOf, SelfMetrics } from './metrics/registry.js';
 import type { ShutdownHook, ShutdownPhase } from './shutdown.js';
 import type {
@@ -433,7 +433,7 @@ export interface Telemetry {
   /** The exposition, in Prometheus text (default) or OpenMetrics. */
   metricsText(format?: ExpositionFormat): Promise<string>;
   /** A Node `http` handler serving the exposition (honours `metrics.token`). */
-  readonly metricsHandler: ReturnType<typeof createMetricsHandler>;
+  readonly metricsHandler: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * Resolves once the metrics port (if configured) listens and Sentry (if
    * configured) is initialised; rejects if the port cannot be bound. Errors
