@@ -1,9 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { resolveConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
 import { createLogger } from './logging/index.js';
 import { installCrashHandlers } from './crash-handler.js';
@@ -16,81 +14,20 @@ import {
   SENTRY_PACKAGE,
   sentryInstalled,
   sentryLoaded,
-  type CaptureContext,
 } from './logging/sentry.js';
-import type { MetricDefinition } from './metrics/catalog.js';
 import { renderMetrics, type ExpositionFormat } from './metrics/exposition.js';
 import { createMetricsHandler, startMetricsServer } from './metrics/handler.js';
 import type { ExemplarSource } from './metrics/instruments.js';
-import {
-  createMetrics,
-  type CatalogMetrics,
-  type InstrumentOf,
-  type SelfMetrics,
-} from './metrics/registry.js';
+import { createMetrics } from './metrics/registry.js';
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
-import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
+import { createShutdownSequence } from './shutdown.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
 import { shareParts } from './handle-parts.js';
 import { createInternalErrors } from './internal-errors.js';
-import type { DiagnosticsLevel, StacklightOptions } from './types.js';
+import type { DiagnosticsLevel, StacklightOptions, Telemetry } from './types.js';
 import { messageOf } from './util/errors.js';
-
-/** The handle `init()` returns. */
-export interface Telemetry {
-  readonly service: string;
-  readonly env: string;
-  readonly region: string;
-  readonly version: string;
-  /** pino logger writing the spec's JSON schema. */
-  readonly logger: Logger;
-  /** prom-client registry of this instance (never the global one). */
-  readonly registry: Registry;
-  /** The catalog's instruments; label names are checked by the compiler. */
-  readonly metrics: CatalogMetrics;
-  /** stacklight's own health metrics. */
-  readonly selfMetrics: SelfMetrics;
-  /** OpenTelemetry tracer of this service. */
-  readonly tracer: Tracer;
-  /** Resolved configuration (read-only). */
-  readonly config: Readonly<ResolvedConfig>;
-  /**
-   * Sends an error to Sentry (when `sentry.dsn` is set), redacted and tagged
-   * with the request/job context and the trace id. Returns the event id, or
-   * `undefined` without Sentry. Never throws.
-   */
-  captureException(err: unknown, ctx?: CaptureContext): string | undefined;
-  /**
-   * The redaction engine of logs, Sentry events and span attributes: a
-   * scrubbed copy of `value` (secret keys, e-mail addresses, tokens).
-   */
-  redact<T>(value: T): T;
-  /** Registers a metric of the service's own, guarded like the catalog's. */
-  defineMetric<D extends MetricDefinition>(def: D): InstrumentOf<D>;
-  /** The exposition, in Prometheus text (default) or OpenMetrics. */
-  metricsText(format?: ExpositionFormat): Promise<string>;
-  /** A Node `http` handler serving the exposition (honours `metrics.token`). */
-  readonly metricsHandler: ReturnType<typeof createMetricsHandler>;
-  /**
-   * Resolves once the metrics port (if configured) listens and Sentry (if
-   * configured) is initialised; rejects if the port cannot be bound. Errors
-   * captured before Sentry is ready are queued and sent once it is (there is
-   * no need to await this before serving).
-   */
-  ready(): Promise<void>;
-  /** Address of the metrics port, once listening. */
-  metricsAddress(): AddressInfo | undefined;
-  /** Adds a step to the shutdown sequence; returns a function that removes it. */
-  onShutdown(phase: ShutdownPhase, name: string, hook: ShutdownHook): () => void;
-  /**
-   * Drains, flushes spans and logs, and closes what stacklight opened, within
-   * `shutdown.timeoutMs`. Safe to call more than once; never rejects.
-   */
-  shutdown(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
 
 /** The live instance of this process, and its shutdown once one started. */
 interface LiveInstance {
@@ -212,16 +149,18 @@ export function init(options: StacklightOptions = {}): Telemetry {
     sink: diagRank >= DIAG_RANK.warn ? logger : undefined,
   });
   const tracing = createTracing(
-    config,
+    {
+      ...config.tracing,
+      resource: config.resource,
+      redactor,
+    },
     (reason, count) => self.spansDroppedTotal.inc({ reason }, count),
-    process.env,
     // Counted in stacklight_spans_dropped_total; said at most once a minute.
     (reason) =>
       errors.warn(
         'export',
         `span export failed: ${reason}; the batch's spans are dropped and counted`,
       ),
-    redactor,
   );
   const me: LiveInstance = { service: config.service, shuttingDown: undefined };
   live = me;

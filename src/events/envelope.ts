@@ -1,6 +1,6 @@
 import { isSpanContextValid, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
 import { partsOf } from '../handle-parts.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { contextFromCarrier, type TraceCarrier } from '../tracing/carriers.js';
 
 /**

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { jobLabelResolver } from './job-label.js';
 import { JobRun, type RunSettings } from './run.js';
 import { messageOf } from '../util/errors.js';

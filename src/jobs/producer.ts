@@ -6,7 +6,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import {
   enqueueSpanName,
   TRACE_CARRIER_KEY,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { withTimeout } from '../util/async.js';
 import { messageOf } from '../util/errors.js';
 import { jobsRuntime } from './runtime.js';

@@ -1,5 +1,5 @@
 import { partsOf } from '../handle-parts.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type { InternalErrors } from '../internal-errors.js';
 import type { Redactor } from '../logging/index.js';
 

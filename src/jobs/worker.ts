@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { messageOf } from '../util/errors.js';
 import { jobsRuntime, warnIfBullMQTelemetry } from './runtime.js';
 import type { WorkerLike, WorkerOptions } from './types.js';

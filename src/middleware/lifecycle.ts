@@ -10,7 +10,7 @@ import {
   type TelemetryContext,
 } from '../context.js';
 import { partsOf } from '../handle-parts.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type { InternalErrors } from '../internal-errors.js';
 import { requestLineOf, type RequestLineWriter } from '../logging/request-line.js';
 import { httpServerSpanName } from '../tracing/span-names.js';

@@ -1,7 +1,7 @@
 import { LOG_LEVELS } from '../logging/schema.js';
 import { checkOption, ms } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type {
   HttpTelemetryOptions,
   ReadinessCheck,

@@ -4,7 +4,7 @@
  * the request's own context (see `HttpLifecycle.finish`).
  */
 import type { Logger } from 'pino';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type { InternalErrors } from '../internal-errors.js';
 import type { RequestLineWriter } from '../logging/request-line.js';
 import { codeLabel, methodLabel, OTHER_METHOD, validStatus } from './conventions.js';

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { checkOption, int } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
 

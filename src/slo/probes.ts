@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Gauge } from 'prom-client';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { checkOption, ms } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
 

@@ -12,7 +12,7 @@ function crash(setup: {
   timeoutMs: number;
 }): Promise<string[]> {
   const said: string[] = [];
-  const target = new EventEmitter() as unknown as NodeJS.Process;
+  const target = new EventEmitter();
   return new Promise((resolve) => {
     installCrashHandlers({
       ...setup,
@@ -26,7 +26,7 @@ function crash(setup: {
         said.push(`exit ${code}`);
         resolve(said);
       },
-      target,
+      target: target as unknown as NodeJS.Process,
     });
     target.emit('uncaughtException', new Error('boom'), 'uncaughtException');
   });

@@ -8,7 +8,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { ConfigError } from '../../errors.js';
-import type { Telemetry } from '../../init.js';
+import type { Telemetry } from '../../types.js';
 import { HEALTH_BODY } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { watchClientErrors, watchUnhookedResponses } from '../rejected.js';
