@@ -16,7 +16,9 @@ export default defineConfig({
     cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Members marked `@internal` (the handle's resolved `config`, the guarded
+  // instruments' series plumbing) stay out of the published declarations.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -9,10 +9,35 @@ export interface CrashHandlerSetup {
   flush(): Promise<unknown>;
   /** Upper bound of the flush before the process ends, in ms. */
   timeoutMs: number;
+  /**
+   * Local work the flush needs first (Sentry still loading right after
+   * `init()`), waited for before the flush's own bound starts, at most
+   * `readyTimeoutMs`: no network is involved, so it ends, and an event
+   * captured meanwhile would otherwise be lost to a slow start.
+   */
+  ready?: () => Promise<unknown>;
+  /** Upper bound of `ready`, in ms. @default 0 */
+  readyTimeoutMs?: number;
   /** Ends the process (tests replace it). @default process.exit */
   exit?: (code: number) => void;
   /** The process whose events are watched. @default process */
   target?: NodeJS.Process;
+}
+
+/** `work`, or nothing after `ms`; never rejects, leaves no timer behind. */
+function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref?.();
+  });
+  return Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    bound,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** The `--unhandled-rejections` mode this process runs with (Node's default: `throw`). */
@@ -50,15 +75,9 @@ export function installCrashHandlers(setup: CrashHandlerSetup): () => void {
       return;
     }
     ending = true;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, setup.timeoutMs);
-      timer.unref?.();
-    });
-    void Promise.race([setup.flush().catch(() => undefined), bound]).finally(() => {
-      clearTimeout(timer);
-      exit(1);
-    });
+    void bounded(setup.ready?.() ?? Promise.resolve(), setup.readyTimeoutMs ?? 0)
+      .then(() => bounded(setup.flush(), setup.timeoutMs))
+      .finally(() => exit(1));
   };
 
   const report = (err: unknown, origin: string, fatal: boolean, capture = true): void => {

@@ -5,8 +5,8 @@
 
 // init and the handle
 export { init } from './init.js';
-export type { Telemetry } from './init.js';
 export type { ShutdownHook, ShutdownPhase } from './shutdown.js';
+export type { CaptureContext } from './logging/sentry.js';
 export { SDK_VERSION } from './version.js';
 
 // options
@@ -18,11 +18,17 @@ export type {
   SentryOptions,
   ShutdownOptions,
   StacklightOptions,
+  Telemetry,
   TracesExporterName,
   TracingIncoming,
   TracingOptions,
 } from './types.js';
-export type { InstrumentationLike, TracingProviderMode } from './types.js';
+export type {
+  DiagnosticsLevel,
+  InstrumentationLike,
+  OtlpProtocol,
+  TracingProviderMode,
+} from './types.js';
 export type { LogMethod, StacklightLogger } from './types.js';
 export type {
   DeclaredFieldType,
@@ -30,7 +36,6 @@ export type {
   LogFields,
   NoDeclaredFields,
 } from './logging/schema.js';
-export type { ResolvedConfig } from './config/resolve.js';
 
 // errors
 export { ConfigError, isStacklightError, MetricError, StacklightError } from './errors.js';
@@ -46,20 +51,19 @@ export {
 } from './metrics/catalog.js';
 export type { MetricDefinition, MetricFamily, MetricType } from './metrics/catalog.js';
 export type {
+  BoundCounter,
+  BoundHistogram,
   GuardedCounter,
   GuardedGauge,
   GuardedHistogram,
   LabelValues,
 } from './metrics/instruments.js';
 export type { CatalogMetrics, InstrumentOf, SelfMetrics } from './metrics/registry.js';
-export {
-  contentTypeOf,
-  negotiateFormat,
-  OPENMETRICS_CONTENT_TYPE,
-  PROMETHEUS_CONTENT_TYPE,
-  renderMetrics,
-} from './metrics/exposition.js';
-export type { ExpositionFormat, RenderOptions } from './metrics/exposition.js';
+export type { ExpositionFormat } from './metrics/exposition.js';
+
+// logging: the line schema as data
+export { LOG_FIELDS } from './logging/schema.js';
+export type { LogFieldName } from './logging/schema.js';
 
 // request / job context
 export { getContext, runWithContext } from './context.js';
@@ -75,12 +79,9 @@ export {
   httpServerSpanName,
   injectContext,
   parseTraceParent,
-  parseTraceState,
   SPAN_NAMES,
-  StrictW3CTraceContextPropagator,
   TRACE_CARRIER_KEY,
   traceCarrier,
-  TraceStateList,
   withSpan,
 } from './tracing/index.js';
 export type {
@@ -153,22 +154,13 @@ export type {
 
 // SLOs: definitions, rule generation, SLI recorders
 export {
-  BURN_RATES,
-  BURN_WINDOWS,
-  checkSloAgainstCatalog,
   createDigestRecorder,
   createProbeRunner,
-  DEFAULT_DOCS_BASE,
   defineSlo,
   generateDashboards,
   generateRules,
-  RUNBOOKS,
-  runbookUrl,
-  formatSloStatus,
   scrapeConfig,
-  sloStatus,
   specSlos,
-  SYNTHETIC_BAGGAGE,
 } from './slo/index.js';
 export type {
   DigestOutcome,
@@ -188,7 +180,5 @@ export type {
   Sli,
   SloDefinition,
   SloObjective,
-  SloStatusReport,
-  SloStatusRow,
   SpecNames,
 } from './slo/index.js';

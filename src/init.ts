@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
-import { resolveConfig, type ResolvedConfig } from './config/resolve.js';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { resolveConfig } from './config/resolve.js';
 import { StacklightError } from './errors.js';
 import { createLogger } from './logging/index.js';
 import { installCrashHandlers } from './crash-handler.js';
@@ -15,86 +14,21 @@ import {
   SENTRY_PACKAGE,
   sentryInstalled,
   sentryLoaded,
-  type CaptureContext,
 } from './logging/sentry.js';
-import type { MetricDefinition } from './metrics/catalog.js';
 import { renderMetrics, type ExpositionFormat } from './metrics/exposition.js';
 import { createMetricsHandler, startMetricsServer } from './metrics/handler.js';
 import type { ExemplarSource } from './metrics/instruments.js';
-import {
-  createMetrics,
-  type CatalogMetrics,
-  type InstrumentOf,
-  type SelfMetrics,
-} from './metrics/registry.js';
+import { createMetrics } from './metrics/registry.js';
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
-import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
-import { createFailureReporter } from './tracing/otlp/failure-log.js';
+import { createShutdownSequence } from './shutdown.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
+import { shareParts } from './handle-parts.js';
+import { createInternalErrors } from './internal-errors.js';
 import type { LogFieldDeclarations, NoDeclaredFields } from './logging/schema.js';
-import type { DiagnosticsLevel, StacklightLogger, StacklightOptions } from './types.js';
-
-/**
- * The handle `init()` returns. `F`: the service's declared log fields
- * (`logging.fields`), which type the logger's object argument.
- */
-export interface Telemetry<F extends LogFieldDeclarations = NoDeclaredFields> {
-  readonly service: string;
-  readonly env: string;
-  readonly region: string;
-  readonly version: string;
-  /**
-   * pino logger writing the spec's JSON schema; its object argument is typed
-   * by the schema and the declared fields.
-   */
-  readonly logger: StacklightLogger<F>;
-  /** prom-client registry of this instance (never the global one). */
-  readonly registry: Registry;
-  /** The catalog's instruments; label names are checked by the compiler. */
-  readonly metrics: CatalogMetrics;
-  /** stacklight's own health metrics. */
-  readonly selfMetrics: SelfMetrics;
-  /** OpenTelemetry tracer of this service. */
-  readonly tracer: Tracer;
-  /** Resolved configuration (read-only). */
-  readonly config: Readonly<ResolvedConfig>;
-  /**
-   * Sends an error to Sentry (when `sentry.dsn` is set), redacted and tagged
-   * with the request/job context and the trace id. Returns the event id, or
-   * `undefined` without Sentry. Never throws.
-   */
-  captureException(err: unknown, ctx?: CaptureContext): string | undefined;
-  /**
-   * The redaction engine of logs, Sentry events and span attributes: a
-   * scrubbed copy of `value` (secret keys, e-mail addresses, tokens).
-   */
-  redact<T>(value: T): T;
-  /** Registers a metric of the service's own, guarded like the catalog's. */
-  defineMetric<D extends MetricDefinition>(def: D): InstrumentOf<D>;
-  /** The exposition, in Prometheus text (default) or OpenMetrics. */
-  metricsText(format?: ExpositionFormat): Promise<string>;
-  /** A Node `http` handler serving the exposition (honours `metrics.token`). */
-  readonly metricsHandler: ReturnType<typeof createMetricsHandler>;
-  /**
-   * Resolves once the metrics port (if configured) listens and Sentry (if
-   * configured) is initialised; rejects if the port cannot be bound. Errors
-   * captured before Sentry is ready are queued and sent once it is (there is
-   * no need to await this before serving).
-   */
-  ready(): Promise<void>;
-  /** Address of the metrics port, once listening. */
-  metricsAddress(): AddressInfo | undefined;
-  /** Adds a step to the shutdown sequence; returns a function that removes it. */
-  onShutdown(phase: ShutdownPhase, name: string, hook: ShutdownHook): () => void;
-  /**
-   * Drains, flushes spans and logs, and closes what stacklight opened, within
-   * `shutdown.timeoutMs`. Safe to call more than once; never rejects.
-   */
-  shutdown(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+import type { DiagnosticsLevel, StacklightLogger, StacklightOptions, Telemetry } from './types.js';
+import { messageOf } from './util/errors.js';
 
 /** The live instance of this process, and its shutdown once one started. */
 interface LiveInstance {
@@ -178,6 +112,12 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     defaultLabels.env = config.env;
     defaultLabels.region = config.region;
   }
+  // The one redaction engine of this handle: log lines, metric label values,
+  // spans and Sentry events (and the adapters, through the handle's parts).
+  const redactor = createRedactor({
+    keys: config.logging.redactKeys,
+    maxStringLength: config.logging.maxStringLength,
+  });
   const room = createMetrics({
     defaultLabels,
     maxSeriesPerMetric: config.metrics.maxSeriesPerMetric,
@@ -185,13 +125,11 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     families: config.metrics.families,
     serviceVersion: config.version,
     exemplarSource: config.tracing.enabled ? exemplarSource() : undefined,
-    // Called only once instruments are used, after warnOnce below exists.
-    onLabelError: (metric, message) => warnOnce(`metric-labels:${metric}`, message),
-    // The log line's rules and secret keys, for label values.
-    scrubLabel: createRedactor({ keys: config.logging.redactKeys }).redactString,
+    // Called only once instruments are used, after `errors` below exists.
+    onLabelError: (metric, message) => errors.warn(`metric-labels:${metric}`, message),
+    scrubLabel: redactor.redactString,
   });
   const { self } = room;
-  const internalError = (component: string): void => self.internalErrorsTotal.inc({ component });
 
   const logging = createLogger({
     service: config.service,
@@ -201,10 +139,9 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     level: config.logging.level,
     destination: config.logging.destination,
     transport: config.logging.transport,
-    redactKeys: config.logging.redactKeys,
+    redactor,
     redactPaths: config.logging.redactPaths,
     stackTraces: config.logging.stackTraces,
-    maxStringLength: config.logging.maxStringLength,
     fields: config.logging.fields,
     onSchemaViolation: (kind) => self.logSchemaViolationsTotal.inc({ kind }),
     onLogDrop: (reason, lines) => self.logLinesDroppedTotal.inc({ reason }, lines),
@@ -212,15 +149,23 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
   const logger = logging.logger;
 
   const diagRank = DIAG_RANK[config.logging.diagnosticsLevel];
-  const diagWarn = (key: string, message: string): void => {
-    if (diagRank >= DIAG_RANK.warn) logger.warn({ stacklight: key }, `stacklight: ${message}`);
-  };
-  const reportExportFailure = createFailureReporter((m) => diagWarn('export', m));
+  const errors = createInternalErrors({
+    counter: self.internalErrorsTotal,
+    sink: diagRank >= DIAG_RANK.warn ? logger : undefined,
+  });
   const tracing = createTracing(
-    config,
+    {
+      ...config.tracing,
+      resource: config.resource,
+      redactor,
+    },
     (reason, count) => self.spansDroppedTotal.inc({ reason }, count),
-    process.env,
-    reportExportFailure,
+    // Counted in stacklight_spans_dropped_total; said at most once a minute.
+    (reason) =>
+      errors.warn(
+        'export',
+        `span export failed: ${reason}; the batch's spans are dropped and counted`,
+      ),
   );
   const me: LiveInstance = { service: config.service, shuttingDown: undefined };
   live = me;
@@ -231,44 +176,37 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
   // The mode chosen ('auto' resolved): the HTTP middleware reads it.
   config.tracing.provider = tracing.mode;
 
-  const warned = new Set<string>();
-  const warnOnce = (key: string, message: string): void => {
-    if (warned.has(key)) return;
-    warned.add(key);
-    diagWarn(key, message);
-  };
-  config.warnings.forEach((w, i) => warnOnce(`config#${i}`, w));
-  for (const w of tracing.warnings) warnOnce('otel-globals', w);
+  config.warnings.forEach((w, i) => errors.warn(`config#${i}`, w));
+  tracing.warnings.forEach((w, i) => errors.warn(`otel-globals#${i}`, w));
   const dup = checkDuplicateCopies();
-  if (dup) warnOnce('duplicate-copies', dup);
+  if (dup) errors.warn('duplicate-copies', dup);
   const prom = checkPrometheusClients();
-  if (prom) warnOnce('prometheus-clients', prom);
+  if (prom) errors.warn('prometheus-clients', prom);
 
   const metricsText = (format: ExpositionFormat = 'prometheus'): Promise<string> =>
     renderMetrics(room.registry, {
       format,
       defaultLabels,
       collectTimeoutMs: config.metrics.collectTimeoutMs,
-      onCollectError: (metric, err) => {
-        internalError('metrics_collect');
-        warnOnce(
+      onCollectError: (metric, err) =>
+        errors.fault(
+          'metrics_collect',
           `collect:${metric}`,
-          `collecting ${metric} failed: ${(err as Error)?.message ?? String(err)}`,
-        );
-      },
+          `collecting ${metric} failed: ${messageOf(err)}`,
+        ),
     });
   const metricsHandler = createMetricsHandler(metricsText, {
     token: config.metrics.token,
-    onError: () => internalError('metrics_render'),
+    onError: () => errors.count('metrics_render'),
   });
 
-  const sequence = createShutdownSequence((hook, err) => {
-    internalError('shutdown');
-    diagWarn(
+  const sequence = createShutdownSequence((hook, err) =>
+    errors.fault(
       'shutdown',
-      `shutdown step "${hook}" failed: ${(err as Error)?.message ?? String(err)}`,
-    );
-  });
+      `shutdown:${hook}`,
+      `shutdown step "${hook}" failed: ${messageOf(err)}`,
+    ),
+  );
 
   let server: Server | undefined;
   let readyPromise: Promise<void> = Promise.resolve();
@@ -282,10 +220,10 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
         server = s;
       },
       (err: unknown) => {
-        internalError('metrics_server');
+        errors.count('metrics_server');
         if (diagRank >= DIAG_RANK.error)
           logger.error(
-            { stacklight: 'metrics-server' },
+            { extra: { stacklight: 'metrics_server' } },
             `stacklight: cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as Error).message}`,
           );
         throw err;
@@ -299,7 +237,7 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
   // With a DSN, or when the service already loaded Sentry itself (stacklight
   // then joins its client). Captures made meanwhile are queued.
   if (config.sentry.dsn !== undefined || sentryLoaded()) {
-    beginSentry((count) => self.internalErrorsTotal.inc({ component: 'sentry_queue' }, count));
+    beginSentry((count) => errors.count('sentry_queue', count));
     sentryReady = initSentry({
       dsn: config.sentry.dsn,
       service: config.service,
@@ -307,12 +245,12 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
       release: config.version,
       sampleRate: config.sentry.sampleRate,
       options: config.sentry.options,
-      redactor: logging.redactor,
+      redactor,
       handlesCrashes: config.shutdown.handleCrashes,
     }).then((ok) => {
       if (!ok && config.sentry.dsn !== undefined) {
-        internalError('sentry');
-        warnOnce(
+        errors.fault(
+          'sentry',
           'sentry',
           'Sentry could not be initialised; errors are logged but not sent to Sentry',
         );
@@ -351,10 +289,11 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
       capture: (err, origin) => {
         sentryCapture(err, { level: 'fatal', tags: { mechanism: origin } });
       },
-      flush: async () => {
-        await sentryReady;
-        await Promise.all([flushSentry(crashFlushMs), tracing.forceFlush(), logging.flush()]);
-      },
+      // Sentry loading (local, it ends) may take the whole shutdown budget;
+      // the flush itself, which may wait for the network, gets 2 s after it.
+      ready: () => sentryReady,
+      readyTimeoutMs: config.shutdown.timeoutMs,
+      flush: () => Promise.all([flushSentry(crashFlushMs), tracing.forceFlush(), logging.flush()]),
       timeoutMs: crashFlushMs,
     });
   }
@@ -381,19 +320,15 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     })();
     return shutdownPromise;
   };
-  /** After shutdown, the handle's methods still answer but do nothing, and say so once. */
-  let warnedInert = false;
+  /** After shutdown, the handle's methods still answer but do nothing, and say so. */
   const inert = (method: string): boolean => {
     if (shutdownPromise === undefined) return false;
-    if (!warnedInert) {
-      warnedInert = true;
-      internalError('after_shutdown');
-      diagWarn(
-        'after-shutdown',
-        `${method}() was called on the Telemetry handle of service "${config.service}" after its shutdown(); ` +
-          'it does nothing. Use the handle of the current init()',
-      );
-    }
+    errors.fault(
+      'after_shutdown',
+      'after-shutdown',
+      `${method}() was called on the Telemetry handle of service "${config.service}" after its shutdown(); ` +
+        'it does nothing. Use the handle of the current init()',
+    );
     return true;
   };
   if (config.shutdown.handleSignals) {
@@ -408,7 +343,7 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     process.once('SIGINT', signalHandler);
   }
 
-  return {
+  const handle: Telemetry<F> = {
     service: config.service,
     env: config.env,
     region: config.region,
@@ -425,7 +360,7 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     },
     captureException: (err, ctx) =>
       inert('captureException') ? undefined : sentryCapture(err, ctx),
-    redact: <T>(value: T): T => logging.redactor.redactValue(value) as T,
+    redact: <T>(value: T): T => redactor.redactValue(value) as T,
     metricsText,
     metricsHandler,
     ready: () => Promise.all([readyPromise, sentryReady]).then(() => undefined),
@@ -435,4 +370,6 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+  shareParts(handle, { redactor, errors });
+  return handle;
 }

@@ -1,7 +1,19 @@
 /**
- * Public option types of `init()`. Everything here is semver surface.
+ * Public types: the options of `init()` and the `Telemetry` handle it
+ * returns. Everything here is semver surface. Adapters take the handle's type
+ * from here, never from the composition root (`init.ts`).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Registry } from 'prom-client';
+import type { ResolvedConfig } from './config/resolve.js';
+import type { CaptureContext } from './logging/sentry.js';
+import type { MetricDefinition, MetricFamily } from './metrics/catalog.js';
+import type { ExpositionFormat } from './metrics/exposition.js';
+import type { CatalogMetrics, InstrumentOf, SelfMetrics } from './metrics/registry.js';
+import type { ShutdownHook, ShutdownPhase } from './shutdown.js';
 import type {
   Bindings,
   ChildLoggerOptions,
@@ -12,7 +24,6 @@ import type {
   TransportSingleOptions,
 } from 'pino';
 import type { LogFieldDeclarations, LogFields, NoDeclaredFields } from './logging/schema.js';
-import type { MetricFamily } from './metrics/catalog.js';
 
 /** Log levels, lowest first. `silent` turns logging off. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -451,4 +462,68 @@ export interface StacklightOptions<F extends LogFieldDeclarations = LogFieldDecl
   tracing?: TracingOptions;
   sentry?: SentryOptions;
   shutdown?: ShutdownOptions;
+}
+
+/**
+ * The handle `init()` returns. `F`: the service's declared log fields
+ * (`logging.fields`), which type the logger's object argument.
+ */
+export interface Telemetry<F extends LogFieldDeclarations = NoDeclaredFields> {
+  readonly service: string;
+  readonly env: string;
+  readonly region: string;
+  readonly version: string;
+  /**
+   * pino logger writing the spec's JSON schema; its object argument is typed
+   * by the schema and the declared fields.
+   */
+  readonly logger: StacklightLogger<F>;
+  /** prom-client registry of this instance (never the global one). */
+  readonly registry: Registry;
+  /** The catalog's instruments; label names are checked by the compiler. */
+  readonly metrics: CatalogMetrics;
+  /** stacklight's own health metrics. */
+  readonly selfMetrics: SelfMetrics;
+  /** OpenTelemetry tracer of this service. */
+  readonly tracer: Tracer;
+  /**
+   * @internal The resolved configuration, read by stacklight's adapters. Not
+   * part of the published types (`stripInternal`): its shape may change in any
+   * release.
+   */
+  readonly config: Readonly<ResolvedConfig>;
+  /**
+   * Sends an error to Sentry (when `sentry.dsn` is set), redacted and tagged
+   * with the request/job context and the trace id. Returns the event id, or
+   * `undefined` without Sentry. Never throws.
+   */
+  captureException(err: unknown, ctx?: CaptureContext): string | undefined;
+  /**
+   * The redaction engine of logs, Sentry events and span attributes: a
+   * scrubbed copy of `value` (secret keys, e-mail addresses, tokens).
+   */
+  redact<T>(value: T): T;
+  /** Registers a metric of the service's own, guarded like the catalog's. */
+  defineMetric<D extends MetricDefinition>(def: D): InstrumentOf<D>;
+  /** The exposition, in Prometheus text (default) or OpenMetrics. */
+  metricsText(format?: ExpositionFormat): Promise<string>;
+  /** A Node `http` handler serving the exposition (honours `metrics.token`). */
+  readonly metricsHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Resolves once the metrics port (if configured) listens and Sentry (if
+   * configured) is initialised; rejects if the port cannot be bound. Errors
+   * captured before Sentry is ready are queued and sent once it is (there is
+   * no need to await this before serving).
+   */
+  ready(): Promise<void>;
+  /** Address of the metrics port, once listening. */
+  metricsAddress(): AddressInfo | undefined;
+  /** Adds a step to the shutdown sequence; returns a function that removes it. */
+  onShutdown(phase: ShutdownPhase, name: string, hook: ShutdownHook): () => void;
+  /**
+   * Drains, flushes spans and logs, and closes what stacklight opened, within
+   * `shutdown.timeoutMs`. Safe to call more than once; never rejects.
+   */
+  shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }

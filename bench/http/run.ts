@@ -3,7 +3,22 @@
  * Fastify and Express, interleaved and repeated in one run. The server is
  * pinned to CPU 0, autocannon (this process) to CPU 1, 10 connections.
  *
- *   node --import tsx bench/http/run.ts [--rounds 3] [--seconds 5] [--json bench/results/http.json]
+ *   node --import tsx bench/http/run.ts [--rounds 3] [--seconds 5] [--incoming none,sampled]
+ *     [--frameworks fastify,express] [--configs bare,peer,stacklight,stacklight-unsampled]
+ *     [--json bench/results/http.json] [--tree NAME=DIR …]
+ *
+ * `--tree before=/path/to/other/checkout` adds a second copy of stacklight to
+ * the same run: a configuration written `stacklight@before` is served by that
+ * checkout's `bench/http/servers.ts` (and so its `src/`), interleaved with
+ * this one's, so a change is measured against its parent under the same
+ * machine drift (the other checkout needs its own `node_modules`).
+ *
+ * Each configuration is measured twice: requests without a `traceparent`
+ * (`none`: the edge of the system, where stacklight starts the trace and its
+ * sampler decides) and with a sampled incoming `traceparent` on every request
+ * (`sampled`: what Core, Workers and the AI Coach receive from Edge — every
+ * request continues a sampled trace, so even `stacklight-unsampled` records
+ * and exports its server span, as the parent-based sampler must).
  *
  * Reported per configuration (median of rounds, with the spread): req/s,
  * p99 latency, server CPU µs per request (from /proc/<pid>/stat); the share
@@ -26,8 +41,22 @@ const ROUNDS = Number(opt('rounds', '3'));
 const SECONDS = Number(opt('seconds', '5'));
 const FRAMEWORKS = opt('frameworks', 'fastify,express').split(',');
 const CONFIGS = opt('configs', 'bare,peer,stacklight,stacklight-unsampled').split(',');
+const INCOMING = opt('incoming', 'none,sampled').split(',');
+/** A sampled parent from another service; every request carries the same one. */
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const CLK_TCK = 100; // Linux USER_HZ
 const serverScript = fileURLToPath(new URL('./servers.ts', import.meta.url));
+/** Other checkouts, by name, for `config@name` configurations. */
+const trees = new Map(
+  args.flatMap((a, i) => (a === '--tree' ? [args[i + 1]!.split('=') as [string, string]] : [])),
+);
+function serverOf(config: string): { script: string; config: string } {
+  const [name, tree] = config.split('@');
+  if (tree === undefined) return { script: serverScript, config };
+  const dir = trees.get(tree);
+  if (dir === undefined) throw new Error(`${config}: no --tree ${tree}=DIR given`);
+  return { script: `${dir}/bench/http/servers.ts`, config: name! };
+}
 
 // Keep the load generator off the server's core.
 try {
@@ -63,6 +92,7 @@ async function startServer(
   port: number,
   otlp: string,
 ): Promise<ChildProcess> {
+  const server = serverOf(config);
   const child = spawn(
     'taskset',
     [
@@ -71,9 +101,9 @@ async function startServer(
       process.execPath,
       '--import',
       'tsx',
-      serverScript,
+      server.script,
       framework,
-      config,
+      server.config,
       String(port),
       otlp,
     ],
@@ -89,9 +119,11 @@ async function startServer(
   return child;
 }
 
-function load(url: string, seconds: number) {
+function load(url: string, seconds: number, incoming: string) {
+  const headers: Record<string, string> =
+    incoming === 'sampled' ? { traceparent: TRACEPARENT } : {};
   return new Promise<autocannon.Result>((resolve, reject) => {
-    autocannon({ url, connections: 10, duration: seconds, pipelining: 1 }, (err, res) =>
+    autocannon({ url, connections: 10, duration: seconds, pipelining: 1, headers }, (err, res) =>
       err ? reject(err) : resolve(res),
     );
   });
@@ -109,13 +141,14 @@ async function measure(
   config: string,
   port: number,
   otlp: string,
+  incoming: string,
 ): Promise<Sample> {
   const child = await startServer(framework, config, port, otlp);
   try {
     const url = `http://127.0.0.1:${port}/users/42`;
-    await load(url, 2); // warm-up: JIT, connection pools
+    await load(url, 2, incoming); // warm-up: JIT, connection pools
     const before = cpuTicks(child.pid!);
-    const res = await load(url, SECONDS);
+    const res = await load(url, SECONDS, incoming);
     const after = cpuTicks(child.pid!);
     const requests = res.requests.total;
     return {
@@ -139,13 +172,14 @@ const median = (xs: number[]): number => {
 const sink = await otlpSink();
 const samples = new Map<string, Sample[]>();
 let port = 40100;
+const runs = CONFIGS.flatMap((config) => INCOMING.map((incoming) => ({ config, incoming })));
 for (let round = 0; round < ROUNDS; round++) {
   for (const framework of FRAMEWORKS) {
     // Rotate the order each round so drift (thermal, other load) spreads evenly.
-    const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
-    for (const config of order) {
-      const s = await measure(framework, config, port++, sink.url);
-      const key = `${framework}/${config}`;
+    const order = runs.map((_, i) => runs[(i + round) % runs.length]!);
+    for (const { config, incoming } of order) {
+      const s = await measure(framework, config, port++, sink.url, incoming);
+      const key = `${framework}/${config}/${incoming}`;
       samples.set(key, [...(samples.get(key) ?? []), s]);
       process.stderr.write(
         `round ${round + 1} ${key}: ${s.rps.toFixed(0)} req/s, ${s.cpuUsPerReq.toFixed(1)} µs CPU/req, p99 ${s.p99} ms\n`,
@@ -158,6 +192,7 @@ sink.close();
 interface Row {
   framework: string;
   config: string;
+  incoming: string;
   rps: number;
   rpsSpread: number;
   shareOfBare: number;
@@ -169,19 +204,21 @@ interface Row {
 
 const rows: Row[] = [];
 for (const framework of FRAMEWORKS) {
-  // Ratios and differences are taken round by round against the bare server
-  // of the same round (measured minutes apart at most), then the median: the
-  // machine's speed drifts between rounds, and pairing cancels most of it.
-  const bare = samples.get(`${framework}/bare`);
-  const paired = (xs: Sample[], f: (x: Sample, b: Sample) => number): number =>
-    bare ? median(xs.map((x, i) => f(x, bare[i]!))) : NaN;
-  for (const config of CONFIGS) {
-    const s = samples.get(`${framework}/${config}`)!;
+  for (const { config, incoming } of runs) {
+    // Ratios and differences are taken round by round against the bare server
+    // of the same round and the same requests (measured minutes apart at
+    // most), then the median: the machine's speed drifts between rounds, and
+    // pairing cancels most of it.
+    const bare = samples.get(`${framework}/bare/${incoming}`);
+    const paired = (xs: Sample[], f: (x: Sample, b: Sample) => number): number =>
+      bare ? median(xs.map((x, i) => f(x, bare[i]!))) : NaN;
+    const s = samples.get(`${framework}/${config}/${incoming}`)!;
     const rps = median(s.map((x) => x.rps));
     const cpu = median(s.map((x) => x.cpuUsPerReq));
     rows.push({
       framework,
       config,
+      incoming,
       rps,
       rpsSpread: Math.max(...s.map((x) => x.rps)) - Math.min(...s.map((x) => x.rps)),
       shareOfBare: paired(s, (x, b) => x.rps / b.rps),
@@ -194,11 +231,11 @@ for (const framework of FRAMEWORKS) {
 }
 
 const table = [
-  '| framework | configuration | req/s (spread) | share of bare | p99 ms | server CPU µs/req | overhead µs/req vs bare |',
-  '|---|---|---|---|---|---|---|',
+  '| framework | configuration | incoming traceparent | req/s (spread) | share of bare | p99 ms | server CPU µs/req | overhead µs/req vs bare |',
+  '|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.framework} | ${r.config} | ${r.rps.toFixed(0)} (±${(r.rpsSpread / 2).toFixed(0)}) | ${r.shareOfBare.toFixed(2)} | ${r.p99Ms} | ${r.cpuUsPerReq.toFixed(1)} | ${r.config === 'bare' ? '—' : r.overheadUs.toFixed(1)} |`,
+      `| ${r.framework} | ${r.config} | ${r.incoming} | ${r.rps.toFixed(0)} (±${(r.rpsSpread / 2).toFixed(0)}) | ${r.shareOfBare.toFixed(2)} | ${r.p99Ms} | ${r.cpuUsPerReq.toFixed(1)} | ${r.config === 'bare' ? '—' : r.overheadUs.toFixed(1)} |`,
   ),
 ].join('\n');
 console.log(table);

@@ -13,9 +13,11 @@
  * AI_ERROR_RATE (share of requests answered 503, default 0).
  * Run alone:  PORT=8000 node --import tsx examples/demo/ai-coach.ts
  */
+import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { init } from 'stacklight';
 import { stacklightPlugin } from 'stacklight/fastify';
+import { announcePort } from './shared.js';
 
 const telemetry = init({ service: 'ai-coach', shutdown: { handleSignals: true } });
 const latencyMs = Number(process.env.AI_LATENCY_MS ?? 300);
@@ -75,3 +77,4 @@ app.post('/v1/nlg/reflect', async (request) => {
 
 await app.listen({ port: Number(process.env.PORT ?? 8000), host: '127.0.0.1' });
 telemetry.onShutdown('close', 'http-server', () => app.close());
+announcePort((app.server.address() as AddressInfo).port);

@@ -16,13 +16,14 @@
  * Environment: PORT, REDIS_URL, BULLMQ_PREFIX, DATABASE_URL, AI_COACH_URL.
  */
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Queue } from 'bullmq';
 import { createEventDelivery, createOutbox, init, withSpan, type EventEnvelope } from 'stacklight';
 import { stacklightErrorHandler, stacklightMiddleware } from 'stacklight/express';
 import { instrumentQueue, monitorQueueDepth } from 'stacklight/bullmq';
 import { openOutboxStore, type OutboxRow } from './outbox-store.js';
-import { createCoach, queueSettings, QUEUES, type Trade } from './shared.js';
+import { announcePort, createCoach, queueSettings, QUEUES, type Trade } from './shared.js';
 
 const telemetry = init({ service: 'core', shutdown: { handleSignals: true } });
 const { logger } = telemetry;
@@ -88,6 +89,13 @@ app.post('/internal/imports', async (req, res) => {
   res.status(202).json({ jobId: job.id });
 });
 
+app.get('/internal/imports/:id', async (req, res) => {
+  if (!queues) return void res.status(503).json({ error: 'imports need the worker stack' });
+  const job = await queues.import.getJob(req.params.id);
+  if (job === undefined) return void res.status(404).json({ error: 'no such import' });
+  res.json({ progress: typeof job.progress === 'number' ? job.progress : 0 });
+});
+
 app.post('/internal/simulations', async (req, res) => {
   if (!queues) return void res.status(503).json({ error: 'simulations need the worker stack' });
   const job = await queues.sim.add('simulate.simple', req.body, retries);
@@ -123,6 +131,7 @@ app.post('/internal/events', async (req, res) => {
 const sse = createEventDelivery(telemetry, { channel: 'sse' });
 app.get('/internal/events/subscribe', async (req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders(); // the subscriber is connected now, not at the first event or heartbeat
   let last = Number(req.get('last-event-id') ?? 0);
   const send = (row: OutboxRow) => {
     if (row.id <= last) return; // already on this stream
@@ -145,7 +154,9 @@ app.get('/internal/events/subscribe', async (req, res) => {
 
 app.use(stacklightErrorHandler()); // after the routes
 
-const server = app.listen(Number(process.env.PORT ?? 3002), '127.0.0.1');
+const server = app.listen(Number(process.env.PORT ?? 3002), '127.0.0.1', () =>
+  announcePort((server.address() as AddressInfo).port),
+);
 telemetry.onShutdown('close', 'http-server', () => {
   server.closeAllConnections(); // the SSE streams never end on their own
   return new Promise<void>((resolve) => server.close(() => resolve()));

@@ -18,6 +18,7 @@
  * Environment: PORT, CORE_URL.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -30,6 +31,7 @@ import {
   type EventEnvelope,
 } from 'stacklight';
 import { stacklightPlugin } from 'stacklight/fastify';
+import { announcePort } from './shared.js';
 
 const CORE_URL = process.env.CORE_URL ?? 'http://127.0.0.1:3002';
 const telemetry = init({ service: 'edge', shutdown: { handleSignals: true } });
@@ -55,6 +57,7 @@ async function forward(path: string, body: unknown, reply: FastifyReply): Promis
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    urlTemplate: path, // the client span is `POST /internal/…`
   });
   return reply.code(res.status).send(await res.json());
 }
@@ -68,6 +71,15 @@ app.post('/v1/imports', (request, reply) =>
     reply,
   ),
 );
+
+// An import's progress (what the import probe polls).
+app.get('/v1/imports/:id', async (request, reply) => {
+  const { id } = request.params as { id: string };
+  const res = await core.fetch(`/internal/imports/${encodeURIComponent(id)}`, {
+    urlTemplate: '/internal/imports/:id',
+  });
+  return reply.code(res.status).send(await res.json());
+});
 
 app.post('/v1/simulations', (request, reply) =>
   forward(
@@ -129,3 +141,4 @@ function userOf(headers: IncomingHttpHeaders): string {
 
 await app.listen({ port: Number(process.env.PORT ?? 3001), host: '127.0.0.1' });
 telemetry.onShutdown('close', 'http-server', () => app.close());
+announcePort((app.server.address() as AddressInfo).port);

@@ -173,6 +173,7 @@ const services: Service[] = [
             CORE_URL: url(port.core),
             BROKER_URL: broker.url,
             AI_COACH_URL: url(port.ai),
+            DEMO_USERS: String(opts.users),
             ...queueEnv,
           },
           history: [],

@@ -35,6 +35,15 @@ export interface DigestJob {
   week: string;
 }
 
+/**
+ * Tells the parent process, when it started this service with an IPC
+ * channel (a test, a runner), the port the service listens on: with PORT=0
+ * (or STACKLIGHT_METRICS_PORT=0) the system picks a free one.
+ */
+export function announcePort(port: number | undefined): void {
+  process.send?.({ type: 'listening', port });
+}
+
 /** The queues, by the spec's names. */
 export const QUEUES = {
   import: 'q_import',

@@ -6,8 +6,12 @@
  *   its 429s, reports progress as an outbox event and hands trades to scoring;
  * - `score.bias` asks the AI Coach (`indicators`, `bias.score`,
  *   `nlg.reflect` spans) and posts the reflection to Core's outbox;
- * - `simulate.simple` runs a small Monte Carlo (`sim.run`), warm when cached;
- * - `digest.weekly` aggregates the week (`digest.aggregate`).
+ * - `simulate.simple` runs a small Monte Carlo (`sim.run`), warm when
+ *   cached, and marks the run cold or warm (`markJobCache`): the simulation
+ *   SLO's two objectives;
+ * - `digest.weekly` aggregates the week (`digest.aggregate`), stores it in
+ *   S3 (a vendor client: `vendor_req_duration_ms{vendor="s3"}`) and counts
+ *   the digests due and delivered on time (`createDigestRecorder`).
  *
  * `instrumentProcessor` makes each run a `process <queue>` span continuing
  * the trace of the `enqueue` span in the job data, with `job_duration_ms
@@ -15,17 +19,28 @@
  * logs Redis errors and closes the worker on shutdown. A worker has no HTTP
  * server of its own: /metrics is served on STACKLIGHT_METRICS_PORT.
  *
- * Environment: REDIS_URL, BULLMQ_PREFIX, CORE_URL, BROKER_URL, AI_COACH_URL.
+ * Environment: REDIS_URL, BULLMQ_PREFIX, CORE_URL, BROKER_URL, S3_URL
+ * (default BROKER_URL: the demo's mock serves both), AI_COACH_URL,
+ * DEMO_USERS (digest recipients, default 6).
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import { createServiceClient, createVendorClient, init, SPAN_NAMES, withSpan } from 'stacklight';
+import {
+  createDigestRecorder,
+  createServiceClient,
+  createVendorClient,
+  init,
+  SPAN_NAMES,
+  withSpan,
+} from 'stacklight';
 import {
   instrumentProcessor,
   instrumentQueue,
   instrumentWorker,
+  markJobCache,
   SPEC_JOB_LABELS,
 } from 'stacklight/bullmq';
 import {
+  announcePort,
   createCoach,
   queueSettings,
   QUEUES,
@@ -50,6 +65,11 @@ const broker = createVendorClient(telemetry, {
   baseUrl: process.env.BROKER_URL,
   timeoutMs: 5000,
 });
+const s3 = createVendorClient(telemetry, {
+  vendor: 's3',
+  baseUrl: process.env.S3_URL ?? process.env.BROKER_URL,
+  timeoutMs: 5000,
+});
 const coach = createCoach(telemetry);
 const scoring = instrumentQueue(telemetry, new Queue<ScoreJob>(QUEUES.score, settings));
 
@@ -59,6 +79,7 @@ const postEvent = (type: string, payload: unknown) =>
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type, payload }),
+    urlTemplate: '/internal/events',
   });
 
 /** One page of trades; a 429 waits for Retry-After and tries again, three times at most. */
@@ -108,11 +129,15 @@ async function scoreBias(job: Job<ScoreJob>): Promise<{ tags: string[] }> {
   return { tags };
 }
 
-const warm = new Map<string, number>();
+/** Simulation results by symbol, fresh for 15 s (market data moves on). */
+const warm = new Map<string, { p50: number; at: number }>();
 async function simulate(job: Job<SimJob>): Promise<{ p50: number; cached: boolean }> {
   const { symbol, paths } = job.data;
   const cached = warm.get(symbol);
-  if (cached !== undefined) return { p50: cached, cached: true };
+  const fresh = cached !== undefined && Date.now() - cached.at < 15_000;
+  // The simulation SLO has a cold and a warm objective: job_completion_duration_seconds{cache}.
+  markJobCache(fresh ? 'warm' : 'cold');
+  if (fresh) return { p50: cached.p50, cached: true };
   const p50 = await withSpan(SPAN_NAMES.simRun.name, { 'sim.paths': paths }, async () => {
     const ends: number[] = [];
     for (let i = 0; i < paths; i++) {
@@ -123,15 +148,37 @@ async function simulate(job: Job<SimJob>): Promise<{ p50: number; cached: boolea
     }
     return ends.sort((a, b) => a - b)[Math.floor(ends.length / 2)]!;
   });
-  warm.set(symbol, p50);
+  warm.set(symbol, { p50, at: Date.now() });
   return { p50, cached: false };
 }
 
+/** PUTs an object to S3; a 503 SlowDown is retried once after a short pause, as S3 SDKs do. */
+async function store(key: string, body: unknown): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await s3.fetch(key, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      urlTemplate: '/digests/:key',
+    });
+    await res.arrayBuffer();
+    if (res.ok) return;
+    if (res.status !== 503 || attempt === 2) throw new Error(`s3 answered ${res.status} to ${key}`);
+    await sleep(100);
+  }
+}
+
+/** The weekly digest SLO: digests due, and each one's outcome (on time before Monday 09:00 UTC). */
+const digests = createDigestRecorder(telemetry);
 async function digest(job: Job<DigestJob>): Promise<{ week: string }> {
+  const recipients = Number(process.env.DEMO_USERS ?? 6);
   await withSpan(SPAN_NAMES.digestAggregate.name, { 'digest.week': job.data.week }, () =>
     sleep(50 + Math.random() * 100),
   );
   telemetry.logger.info('weekly digest aggregated');
+  await store(`/digests/${job.data.week}.json`, { week: job.data.week, recipients });
+  digests.due(recipients);
+  for (let i = 0; i < recipients; i++) digests.delivered(); // sending the e-mail stands in
   return { week: job.data.week };
 }
 
@@ -158,3 +205,5 @@ work(QUEUES.sim, simulate, 2);
 work(QUEUES.digest, digest, 1);
 telemetry.onShutdown('close', 'q_score', () => scoring.close());
 telemetry.logger.info('workers ready');
+await telemetry.ready(); // the metrics port listens
+announcePort(telemetry.metricsAddress()?.port);

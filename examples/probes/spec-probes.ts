@@ -1,7 +1,8 @@
 /**
  * The spec's four synthetic probes (login, import, reflect, AI fixture hash)
- * as a `stacklight probe` configuration. Every request carries the run's
- * `traceparent` and `baggage: synthetic=true`, so the services count it in
+ * as a `stacklight probe` configuration, written against the demo's
+ * services (examples/demo). Every request carries the run's `traceparent`
+ * and `baggage: synthetic=true`, so the services count it in
  * `http_synthetic_requests_total`, not in their SLIs.
  *
  * Run one round (exit code 1 when a probe fails):
@@ -9,18 +10,23 @@
  * or keep them running with /metrics on :9465 (probe_success, probe_duration_seconds):
  *   node --import tsx src/cli.ts probe --config examples/probes/spec-probes.ts
  *
- * The URLs and paths are the product's (environment variables below); adapt
- * them to your services.
+ * Environment: EDGE_URL, CORE_URL, AI_COACH_URL (the services, defaults as
+ * when each demo service runs alone), PROBE_USER, PROBE_PASSWORD (the
+ * demo's is "correct horse"), AI_FIXTURE_SHA256 (the expected hash of the
+ * indicators of the fixture; unset: not compared). Adapt the paths to your
+ * services.
  */
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { ProbeContext, ProbeDefinition, ProbeRunnerOptions } from '../../src/index.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
-const EDGE = env('EDGE_URL', 'http://127.0.0.1:3000');
-const EDGE_WS = env('EDGE_WS_URL', 'ws://127.0.0.1:3000/ws');
-const CORE = env('CORE_URL', 'http://127.0.0.1:3001');
-const AI = env('AI_URL', 'http://127.0.0.1:3002');
+const EDGE = env('EDGE_URL', 'http://127.0.0.1:3001');
+const CORE = env('CORE_URL', 'http://127.0.0.1:3002');
+const AI = env('AI_COACH_URL', 'http://127.0.0.1:8000');
+/** The synthetic user: its WebSocket gets the reflect probe's event, nobody else's does. */
+const user = () => env('PROBE_USER', 'probe');
+const json = { 'content-type': 'application/json' };
 
 async function ok(res: Response, what: string): Promise<unknown> {
   if (!res.ok) throw new Error(`${what}: status ${res.status}`);
@@ -33,45 +39,42 @@ const login: ProbeDefinition = {
   thresholdMs: 250,
   run: async ({ fetch }) => {
     await ok(
-      await fetch(`${EDGE}/auth/login`, {
+      await fetch(`${EDGE}/v1/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          user: env('PROBE_USER', 'probe'),
-          password: env('PROBE_PASSWORD', ''),
-        }),
+        headers: json,
+        body: JSON.stringify({ userId: user(), password: env('PROBE_PASSWORD', '') }),
       }),
       'login',
     );
   },
 };
 
-/** Import probe: a mock broker returns 50 trades; the import reaches 100 % within 60 s. */
+/** Import probe: the mock broker returns a page of 50 trades; the import reaches 100 % within 60 s. */
 const importTrades: ProbeDefinition = {
   name: 'import',
   thresholdMs: 60_000,
   timeoutMs: 90_000,
   run: async ({ fetch, signal }) => {
     const { jobId } = (await ok(
-      await fetch(`${EDGE}/trades/import`, {
+      await fetch(`${EDGE}/v1/imports`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ broker: 'mock', days: 30, trades: 50 }),
+        headers: { ...json, 'x-user-id': user() },
+        body: JSON.stringify({ broker: 'binance', symbol: 'BTCUSDT', pages: 1 }),
       }),
       'start import',
     )) as { jobId: string };
     while (!signal.aborted) {
       const { progress } = (await ok(
-        await fetch(`${EDGE}/trades/import/${encodeURIComponent(jobId)}`),
+        await fetch(`${EDGE}/v1/imports/${encodeURIComponent(jobId)}`),
         'import progress',
       )) as { progress: number };
       if (progress >= 100) return;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 250));
     }
   },
 };
 
-/** Reflect probe: inject an outbox row; Edge's WebSocket delivers it within 3 s. */
+/** Reflect probe: write an outbox event for the probe user; Edge's WebSocket delivers it within 3 s. */
 const reflect: ProbeDefinition = {
   name: 'reflect',
   thresholdMs: 3000,
@@ -79,7 +82,9 @@ const reflect: ProbeDefinition = {
   run: ({ fetch, headers, signal }: ProbeContext) =>
     new Promise<void>((resolve, reject) => {
       const nonce = createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 16);
-      const socket = new WebSocket(EDGE_WS, { headers: { ...headers } });
+      const socket = new WebSocket(`${EDGE.replace(/^http/, 'ws')}/v1/coach`, {
+        headers: { ...headers, 'x-user-id': user() },
+      });
       const done = (error?: Error) => {
         socket.terminate();
         if (error) reject(error);
@@ -91,13 +96,16 @@ const reflect: ProbeDefinition = {
         if (String(data).includes(nonce)) done();
       });
       socket.on('open', () => {
-        fetch(`${CORE}/internal/probe/outbox`, {
+        fetch(`${CORE}/internal/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'coach.reflection', payload: { probe: nonce } }),
+          headers: json,
+          body: JSON.stringify({
+            type: 'coach.reflection',
+            payload: { userId: user(), probe: nonce },
+          }),
         })
           .then((res) => {
-            if (!res.ok) done(new Error(`inject outbox row: status ${res.status}`));
+            if (!res.ok) done(new Error(`outbox event: status ${res.status}`));
           })
           .catch((error: Error) => done(error));
       });
@@ -113,7 +121,7 @@ const ai: ProbeDefinition = {
     const output = await ok(
       await fetch(`${AI}/v1/indicators`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: json,
         body: JSON.stringify(fixture),
       }),
       'indicators',

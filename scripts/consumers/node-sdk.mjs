@@ -66,6 +66,7 @@ const server = app.listen(0, '127.0.0.1', async () => {
     invalid: invalid.length,
     traceFieldsLeft: lines.filter((l) => 'trace_id' in l || 'span_id' in l).length,
     correlated,
+    // The mode init() chose; \`config\` is internal (not in the published types).
     mode: telemetry.config.tracing.provider,
   };
   console.log(JSON.stringify(result));

@@ -13,6 +13,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
+import { partsOf } from '../handle-parts.js';
 import { injectContext } from '../tracing/carriers.js';
 import { requestSignal } from './signal.js';
 import type {
@@ -24,6 +25,7 @@ import type {
   ClientHeadersInit,
 } from './types.js';
 import { clientSpanAttributes, clientSpanName, normalizeMethod, resolveUrl } from './url.js';
+import { exceptionOf, messageOf } from '../util/errors.js';
 
 /** What a client decides once, at creation. */
 export interface ExchangeSetup {
@@ -59,7 +61,7 @@ export function exchangeSetup(
     attributes: Attributes;
   },
 ): ExchangeSetup {
-  const self = telemetry.selfMetrics;
+  const errors = partsOf(telemetry).errors;
   return {
     tracer: telemetry.tracer,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
@@ -67,13 +69,7 @@ export function exchangeSetup(
     timeoutMs: options.timeoutMs,
     headers: options.headers === undefined ? undefined : new Headers(options.headers),
     attributes: options.attributes,
-    internalError: () => {
-      try {
-        self?.internalErrorsTotal.inc({ component: 'http_client' });
-      } catch {
-        // Nothing left to report to.
-      }
-    },
+    internalError: () => errors.count('http_client'),
   };
 }
 
@@ -198,30 +194,12 @@ function finish(
       }
     } else {
       span.setAttribute(ATTR_ERROR_TYPE, outcome.failure ?? 'network');
-      if (error !== undefined) span.recordException(asException(error));
+      if (error !== undefined) span.recordException(exceptionOf(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
     }
     span.end();
   } catch (failure) {
     setup.internalError();
     diag.debug('stacklight: ending a client span failed', failure);
-  }
-}
-
-function asException(error: unknown): Error | string {
-  if (error instanceof Error) return error;
-  if (typeof error === 'string') return error;
-  return messageOf(error);
-}
-
-function messageOf(error: unknown): string {
-  if (error !== null && typeof error === 'object') {
-    const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  try {
-    return String(error);
-  } catch {
-    return 'unknown error';
   }
 }

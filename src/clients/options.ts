@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkOption, ms } from '../config/kinds.js';
 import type { BaseClientOptions } from './types.js';
 
 /**
@@ -9,11 +10,7 @@ import type { BaseClientOptions } from './types.js';
 
 /** `undefined`, or a whole number of ms in [0, 2^31 - 1] (setTimeout's range). */
 export function checkTimeout(option: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2_147_483_647) {
-    throw new ConfigError(option, value, 'a whole number of milliseconds in [0, 2147483647]');
-  }
-  return value;
+  return value === undefined ? undefined : checkOption(option, value, ms());
 }
 
 /** `undefined`, or an absolute http(s) URL. */

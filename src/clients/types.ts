@@ -1,4 +1,4 @@
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 
 /**
  * The part of the `Telemetry` handle the outbound clients use. A structural

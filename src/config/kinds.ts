@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { ConfigError } from '../errors.js';
 
 /**
  * Value kinds of configuration settings: how a value is checked when it comes
@@ -106,15 +107,37 @@ export function listOf<const T extends string>(values: readonly T[]): Kind<T[]> 
   };
 }
 
-/** An integer in [min, max]. */
-export function int(min: number, max: number): Kind<number> {
+/** An integer in [min, max]; `note` follows the range in messages (`(0 = Sunday)`). */
+export function int(min: number, max: number, note?: string): Kind<number> {
   const check = (v: unknown): number | typeof INVALID =>
     typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : INVALID;
   return {
-    allowed: `an integer in [${min}, ${max}]`,
+    allowed: `an integer in [${min}, ${max}]${note === undefined ? '' : ` ${note}`}`,
     fromOption: check,
     fromEnv: (raw) => (/^\s*-?\d+\s*$/.test(raw) ? check(Number(raw)) : INVALID),
   };
+}
+
+/** Longest delay `setTimeout` honours: 2^31 - 1 ms (a longer one fires at once). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A whole number of milliseconds in [min, 2^31 - 1]: a delay `setTimeout` honours. */
+export function ms(min = 0): Kind<number> {
+  return {
+    ...int(min, MAX_TIMER_MS),
+    allowed: `a whole number of milliseconds in [${min}, ${MAX_TIMER_MS}]`,
+  };
+}
+
+/**
+ * An option of a helper or adapter (checked when it is created, not by
+ * `init()`) against its kind: the value, or a `ConfigError` naming the
+ * option, the value and what the kind allows.
+ */
+export function checkOption<T>(option: string, value: unknown, kind: Kind<T>): T {
+  const v = kind.fromOption(value);
+  if (v === INVALID) throw new ConfigError(option, kind.shown?.(value) ?? value, kind.allowed);
+  return v;
 }
 
 /** A finite number in [min, max]. */

@@ -27,6 +27,14 @@ export interface ResolvedConfig {
   env: string;
   region: string;
   version: string;
+  /**
+   * Resource attributes of the service's telemetry: the pairs of
+   * `OTEL_RESOURCE_ATTRIBUTES`, with `service.name`, `service.version`,
+   * `deployment.environment.name` and `cloud.region` set from the resolved
+   * settings above (which already let the option, `OTEL_SERVICE_NAME` and the
+   * variable's own pairs take their turn).
+   */
+  resource: Record<string, string>;
   logging: {
     level: LogLevel;
     stackTraces: boolean;
@@ -332,7 +340,8 @@ export function resolveConfig(
 ): ResolvedConfig {
   checkKnownKeys(options);
   const attrs = env.OTEL_RESOURCE_ATTRIBUTES;
-  if (nonEmpty(attrs) && parseKeyValueList(attrs) === INVALID) {
+  const resourcePairs = nonEmpty(attrs) ? parseKeyValueList(attrs) : {};
+  if (resourcePairs === INVALID) {
     throw new ConfigError(
       'OTEL_RESOURCE_ATTRIBUTES',
       attrs,
@@ -411,6 +420,13 @@ export function resolveConfig(
   checkUnimplemented(env, warnings);
   config.sentry.options = sentryOptions;
   config.tracing.instrumentations = [...instrumentations];
+  config.resource = {
+    ...resourcePairs,
+    'service.name': config.service,
+    'service.version': config.version,
+    'deployment.environment.name': config.env,
+    'cloud.region': config.region,
+  };
   return config;
 }
 

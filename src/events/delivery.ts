@@ -12,6 +12,7 @@ import {
   type EnvelopeLike,
   type EventsTelemetry,
 } from './envelope.js';
+import { isThenable } from '../util/async.js';
 import { useMetricFamily } from '../metrics/registry.js';
 
 /** Where an event is delivered: the `channel` label of `event_delivery_lag_ms`. */
@@ -167,12 +168,4 @@ export function createEventDelivery(
       );
     },
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

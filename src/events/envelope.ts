@@ -1,5 +1,6 @@
 import { isSpanContextValid, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import { partsOf } from '../handle-parts.js';
+import type { Telemetry } from '../types.js';
 import { contextFromCarrier, type TraceCarrier } from '../tracing/carriers.js';
 
 /**
@@ -78,11 +79,7 @@ export function stringField(value: unknown, max = 200): string | undefined {
   return value.length > max ? value.slice(0, max) : value;
 }
 
-/** Counts an absorbed telemetry failure; never throws. */
+/** Counts an absorbed telemetry failure (`component="events"`); never throws. */
 export function internalError(telemetry: EventsTelemetry): void {
-  try {
-    telemetry.selfMetrics?.internalErrorsTotal.inc({ component: 'events' });
-  } catch {
-    // Nothing left to report to.
-  }
+  partsOf(telemetry).errors.count('events');
 }

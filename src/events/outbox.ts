@@ -4,6 +4,7 @@ import { traceCarrier, TRACE_CARRIER_KEY } from '../tracing/carriers.js';
 import { SPAN_NAMES } from '../tracing/span-names.js';
 import { withSpan } from '../tracing/with-span.js';
 import { internalError, type EventEnvelope, type EventsTelemetry } from './envelope.js';
+import { isThenable } from '../util/async.js';
 import { useMetricFamily } from '../metrics/registry.js';
 
 /** `type` label value of events whose type is not in `OutboxOptions.types`. */
@@ -129,12 +130,4 @@ export function createOutbox(telemetry: EventsTelemetry, options: OutboxOptions 
   }
 
   return { append: append as Outbox['append'] };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

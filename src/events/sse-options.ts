@@ -1,3 +1,4 @@
+import { checkOption, int, ms, MAX_TIMER_MS, type Kind } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 
@@ -115,29 +116,15 @@ export function resolveSseOptions(options: SseSubscriberOptions): SseSettings {
   if (typeof options.onEvent !== 'function') {
     throw new ConfigError('sseSubscriber.onEvent', options.onEvent, 'a function');
   }
-  const ms = (key: keyof typeof SSE_SUBSCRIBER_DEFAULTS, min: number): number => {
-    const value = options[key] ?? SSE_SUBSCRIBER_DEFAULTS[key];
-    if (
-      typeof value !== 'number' ||
-      !Number.isInteger(value) ||
-      value < min ||
-      value > 2_147_483_647
-    ) {
-      throw new ConfigError(
-        `sseSubscriber.${key}`,
-        value,
-        `a whole number in [${min}, 2147483647]`,
-      );
-    }
-    return value;
-  };
+  const option = (key: keyof typeof SSE_SUBSCRIBER_DEFAULTS, kind: Kind<number>): number =>
+    checkOption(`sseSubscriber.${key}`, options[key] ?? SSE_SUBSCRIBER_DEFAULTS[key], kind);
   return {
     url: url.href,
-    reconnectDelayMs: ms('reconnectDelayMs', 0),
-    maxReconnectDelayMs: ms('maxReconnectDelayMs', 0),
-    idleTimeoutMs: ms('idleTimeoutMs', 0),
-    replayQuietMs: ms('replayQuietMs', 0),
-    maxEventSize: ms('maxEventSize', 1),
+    reconnectDelayMs: option('reconnectDelayMs', ms()),
+    maxReconnectDelayMs: option('maxReconnectDelayMs', ms()),
+    idleTimeoutMs: option('idleTimeoutMs', ms()),
+    replayQuietMs: option('replayQuietMs', ms()),
+    maxEventSize: option('maxEventSize', int(1, MAX_TIMER_MS)),
     now: options.now ?? Date.now,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
   };

@@ -1,8 +1,9 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { jobLabelResolver } from './job-label.js';
 import { JobRun, type RunSettings } from './run.js';
-import { jobsRuntime, messageOf } from './runtime.js';
+import { messageOf } from '../util/errors.js';
+import { jobsRuntime } from './runtime.js';
 import type { Job } from 'bullmq';
 import type { JobLike, ProcessorOptions } from './types.js';
 

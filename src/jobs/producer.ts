@@ -6,14 +6,16 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import {
   enqueueSpanName,
   TRACE_CARRIER_KEY,
   traceCarrier,
   type TraceCarrier,
 } from '../tracing/index.js';
-import { jobsRuntime, messageOf, warnIfBullMQTelemetry, type JobsRuntime } from './runtime.js';
+import { isThenable } from '../util/async.js';
+import { messageOf } from '../util/errors.js';
+import { jobsRuntime, warnIfBullMQTelemetry, type JobsRuntime } from './runtime.js';
 import {
   endSpan,
   endSpanWithError,
@@ -191,7 +193,7 @@ function produce<T>(
     endSpanWithError(span, rt.redactor, err);
     throw err;
   }
-  if (!isPromiseLike(result)) {
+  if (!isThenable(result)) {
     endSpan(span);
     return result;
   }
@@ -254,14 +256,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
-}
-
-function isPromiseLike(value: unknown): value is Promise<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function stringOr(value: unknown, fallback: string): string {

@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
-import { jobsRuntime, messageOf } from './runtime.js';
+import type { Telemetry } from '../types.js';
+import { withTimeout } from '../util/async.js';
+import { messageOf } from '../util/errors.js';
+import { jobsRuntime } from './runtime.js';
 import type { QueueCountsLike, QueueDepthOptions, QueueDepthState } from './types.js';
 
 /** Every state `queue_depth` can report, and the default set. */
@@ -96,7 +98,7 @@ export function monitorQueueDepth(
       e.pending ??= callGetJobCounts(e.queue, states).finally(() => {
         e.pending = undefined;
       });
-      const counts = await withTimeout(e.pending, timeoutMs);
+      const counts = await withTimeout(e.pending, timeoutMs, 'getJobCounts');
       for (const state of states) {
         const n = counts[state];
         gauge.set({ queue: e.name, state }, typeof n === 'number' && Number.isFinite(n) ? n : 0);
@@ -189,21 +191,4 @@ function callGetJobCounts(
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(messageOf(err)));
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`getJobCounts timed out after ${ms} ms`)), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(messageOf(e)));
-      },
-    );
-  });
 }

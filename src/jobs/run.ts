@@ -12,7 +12,8 @@ import { runWithContext, type TelemetryContext } from '../context.js';
 import { extractContext } from '../tracing/index.js';
 import { openCacheSlot, type JobCacheState } from './cache-state.js';
 import type { JobLabelFn } from './job-label.js';
-import { messageOf, nameOf, type JobsRuntime } from './runtime.js';
+import { messageOf } from '../util/errors.js';
+import { nameOf, type JobsRuntime } from './runtime.js';
 import {
   endSpan,
   endSpanWithError,

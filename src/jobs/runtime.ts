@@ -1,28 +1,20 @@
-import type { Telemetry } from '../init.js';
-import { createRedactor, type Redactor } from '../logging/index.js';
+import { partsOf } from '../handle-parts.js';
+import type { Telemetry } from '../types.js';
+import type { InternalErrors } from '../internal-errors.js';
+import type { Redactor } from '../logging/index.js';
 import { useMetricFamily } from '../metrics/registry.js';
 
 /**
  * What every part of the BullMQ instrumentation shares per `Telemetry`
- * handle: one redactor (built like the logger's, from the same options) and
- * the reporting of faults absorbed inside the instrumentation.
+ * handle: the handle's redactor (the logger's) and its internal error
+ * reporter (`fault` counts in `stacklight_internal_errors_total{component}`
+ * and warns at most once per key per minute; never throws).
  */
-export interface JobsRuntime {
+export interface JobsRuntime extends Pick<InternalErrors, 'fault' | 'warn'> {
   readonly telemetry: Telemetry;
   /** The redaction engine for span attributes and exception text. */
   readonly redactor: Redactor;
-  /**
-   * Counts a fault absorbed by the instrumentation in
-   * `stacklight_internal_errors_total{component}` and writes one `warn` line
-   * per `key` per minute. Never throws.
-   */
-  fault(component: string, key: string, message: string, err?: unknown): void;
-  /** Writes one `warn` line per `key` per minute. Never throws. */
-  warn(key: string, message: string): void;
 }
-
-/** Shortest interval between two warnings with the same key, in ms. */
-const WARN_INTERVAL_MS = 60_000;
 
 const runtimes = new WeakMap<Telemetry, JobsRuntime>();
 
@@ -30,61 +22,13 @@ const runtimes = new WeakMap<Telemetry, JobsRuntime>();
 export function jobsRuntime(telemetry: Telemetry): JobsRuntime {
   let rt = runtimes.get(telemetry);
   if (rt === undefined) {
-    rt = createRuntime(telemetry);
+    // The job metrics show from the first job helper on (zeros included).
+    useMetricFamily(telemetry.metrics, 'jobs');
+    const { redactor, errors } = partsOf(telemetry);
+    rt = { telemetry, redactor, fault: errors.fault, warn: errors.warn };
     runtimes.set(telemetry, rt);
   }
   return rt;
-}
-
-function createRuntime(telemetry: Telemetry): JobsRuntime {
-  // The job metrics show from the first job helper on (zeros included).
-  useMetricFamily(telemetry.metrics, 'jobs');
-  const redactor = createRedactor({
-    keys: telemetry.config.logging.redactKeys,
-    maxStringLength: telemetry.config.logging.maxStringLength,
-  });
-  const lastWarned = new Map<string, number>();
-  const warn = (key: string, message: string, fields: object): void => {
-    try {
-      const now = Date.now();
-      const last = lastWarned.get(key);
-      if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
-      // Bounded: keys are per queue or per fault kind, never per job.
-      if (lastWarned.size > 1000) lastWarned.clear();
-      lastWarned.set(key, now);
-      telemetry.logger.warn(fields, `stacklight: ${message}`);
-    } catch {
-      // Reporting a fault must never become one.
-    }
-  };
-  return {
-    telemetry,
-    redactor,
-    fault(component, key, message, err) {
-      try {
-        telemetry.selfMetrics.internalErrorsTotal.inc({ component });
-      } catch {
-        // Counting a fault must never become one.
-      }
-      const extra = { stacklight: component };
-      warn(key, message, err === undefined ? { extra } : { extra, err });
-    },
-    warn(key, message) {
-      warn(key, message, { extra: { stacklight: 'jobs' } });
-    },
-  };
-}
-
-/** The message of any thrown value, without throwing. */
-export function messageOf(err: unknown): string {
-  try {
-    if (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string') {
-      return (err as Error).message;
-    }
-    return String(err);
-  } catch {
-    return 'unknown error';
-  }
 }
 
 /** The `name` of an error-like value, or `undefined`. */

@@ -6,7 +6,8 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import type { Redactor } from '../logging/index.js';
-import { messageOf, nameOf } from './runtime.js';
+import { messageOf } from '../util/errors.js';
+import { nameOf } from './runtime.js';
 
 /**
  * Span attributes written by the BullMQ instrumentation: OpenTelemetry's

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
-import { jobsRuntime, messageOf, warnIfBullMQTelemetry } from './runtime.js';
+import type { Telemetry } from '../types.js';
+import { messageOf } from '../util/errors.js';
+import { jobsRuntime, warnIfBullMQTelemetry } from './runtime.js';
 import type { WorkerLike, WorkerOptions } from './types.js';
 
 const INSTRUMENTED = Symbol.for('stacklight.bullmq.worker');

@@ -56,6 +56,13 @@ export interface LoggerSetup {
   onSchemaViolation?: (kind: SchemaViolationKind, field: string) => void;
   /** Called once per redaction; wire it to a self-metric. */
   onRedaction?: (kind: RedactionKind) => void;
+  /**
+   * The redaction engine to use, when one is shared with other exits
+   * (`init()` builds one for lines, label values and spans); `redactKeys`,
+   * `maxStringLength` and `onRedaction` are then its own business.
+   * @default one built from `redactKeys`, `maxStringLength` and `onRedaction`
+   */
+  redactor?: Redactor;
   /** Called when the default destination drops lines; wire it to a self-metric. */
   onLogDrop?: (reason: LogDropReason, lines: number) => void;
 }
@@ -88,8 +95,8 @@ const LEVELS: ReadonlySet<string> = new Set([...LOG_LEVELS, 'silent']);
  * by themselves. 64 KiB is a Linux pipe's default capacity, so a batch fits
  * an empty pipe in one write. Each round trip wakes a worker thread, and on a
  * service pinned to one CPU that is a few context switches taken from the
- * event loop: at 8 KiB they were 0.15 of the 0.18 context switches per
- * request of a Fastify service (benchmark), at 64 KiB 0.02. What a kill -9
+ * event loop: at 64 KiB they are a negligible share of a Fastify service's
+ * context switches per request (bench/NOTES.md). What a kill -9
  * can lose stays bounded by `STDOUT_FLUSH_INTERVAL_MS`: a service that fills
  * 64 KiB in less than 100 ms writes it sooner.
  */
@@ -175,11 +182,13 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
       'unset when logging.transport is set',
     );
   }
-  const redactor = createRedactor({
-    keys: setup.redactKeys ?? [],
-    ...(setup.maxStringLength === undefined ? {} : { maxStringLength: setup.maxStringLength }),
-    ...(setup.onRedaction === undefined ? {} : { onRedaction: setup.onRedaction }),
-  });
+  const redactor =
+    setup.redactor ??
+    createRedactor({
+      keys: setup.redactKeys ?? [],
+      ...(setup.maxStringLength === undefined ? {} : { maxStringLength: setup.maxStringLength }),
+      ...(setup.onRedaction === undefined ? {} : { onRedaction: setup.onRedaction }),
+    });
   const fields = checkFieldDeclarations(setup.fields ?? {}, redactor.isSecretKey);
   const sanitizer = new LineSanitizer({
     redactor,

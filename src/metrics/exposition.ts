@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { GuardedCounter, GuardedGauge, GuardedHistogram } from './instruments.js';
 import type { SeriesLabels } from './series.js';
+import { withTimeout } from '../util/async.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -173,23 +174,6 @@ function renderGeneric(
   return out;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`collector timed out after ${ms} ms`)), ms);
-    t.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
 /**
  * Renders every metric of `registry` in the Prometheus text format or in
  * OpenMetrics 1.0. stacklight's own instruments are written directly from
@@ -221,6 +205,7 @@ export async function renderMetrics(
           await withTimeout(
             m.collect((err) => options.onCollectError?.(m.name, err)),
             timeout,
+            'collector',
           );
           return undefined;
         }
@@ -228,6 +213,7 @@ export async function renderMetrics(
         return await withTimeout(
           Promise.resolve((m as { get(): Promise<GenericMetric> }).get()),
           timeout,
+          'collector',
         );
       } catch (err) {
         options.onCollectError?.(name, err);

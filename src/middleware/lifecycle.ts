@@ -9,21 +9,22 @@ import {
   sharesTraceContext,
   type TelemetryContext,
 } from '../context.js';
-import type { Telemetry } from '../init.js';
+import { partsOf } from '../handle-parts.js';
+import type { Telemetry } from '../types.js';
+import type { InternalErrors } from '../internal-errors.js';
 import { requestLineOf, type RequestLineWriter } from '../logging/request-line.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
+import { isThenable } from '../util/async.js';
 import {
   ABORTED_STATUS,
-  codeLabel,
   methodLabel,
-  OTHER_METHOD,
   statusOfError,
   UNMATCHED_ROUTE,
   validStatus,
 } from './conventions.js';
+import { drainRequests, type Drainable } from './drain.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { Readiness } from './readiness.js';
-import { isSyntheticBaggage } from './synthetic.js';
 import {
   HttpRequestContext,
   noteError,
@@ -33,14 +34,17 @@ import {
   type RecordKeeping,
   type RouteDecision,
 } from './record.js';
+import { recordRejected, recordRequest, type RecordingContext } from './recording.js';
 import { createRequestIdGenerator, isValidRequestId } from './request-id.js';
 import {
   borrowServerSpan,
-  endServerSpan,
   parentContext,
   startServerSpan,
   type IncomingMode,
 } from './server-span.js';
+
+// The adapters' 503 body while draining, from where they import the lifecycle.
+export { DRAINING_BODY } from './drain.js';
 
 /** What an adapter plugs into the lifecycle. */
 export interface LifecycleAdapter {
@@ -62,13 +66,8 @@ export interface LifecycleAdapter {
   ): TelemetryContext;
 }
 
-type LogMethod = (obj: object, msg: string) => void;
-
 /** Decisions cached per template; past this many, decisions are computed per request. */
 const MAX_CACHED_DECISIONS = 1000;
-
-/** Body of the 503 sent to new requests once draining refuses them. */
-export const DRAINING_BODY = '{"error":"Service Unavailable","message":"shutting down"}';
 
 /**
  * The framework-agnostic request lifecycle. Per request: start (timer,
@@ -82,12 +81,14 @@ export const DRAINING_BODY = '{"error":"Service Unavailable","message":"shutting
  * not per request; the metric label object is reused (the instruments read it
  * synchronously and keep only the values).
  */
-export class HttpLifecycle {
+export class HttpLifecycle implements RecordingContext, Drainable {
   readonly readiness: Readiness;
   readonly options: ResolvedHttpOptions;
-  private readonly telemetry: Telemetry;
-  private readonly logger: Logger;
-  private readonly requestLine: RequestLineWriter | undefined;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly requestLine: RequestLineWriter | undefined;
+  /** Counts and warns (`stacklight/<adapter>: …`) what the lifecycle absorbs. */
+  readonly errors: InternalErrors;
   private readonly adapter: LifecycleAdapter;
   /** Where this lifecycle keeps its requests' records (see {@link LifecycleAdapter.records}). */
   readonly records: RecordKeeping;
@@ -97,15 +98,14 @@ export class HttpLifecycle {
   private readonly nextId = createRequestIdGenerator();
   private readonly decisions = new Map<string, RouteDecision>();
   private readonly unmatched: RouteDecision;
-  private readonly labels = { route: '', method: '', code: '' };
-  private readonly warned = new Set<string>();
+  readonly labels = { route: '', method: '', code: '' };
   private readonly onFinish: (this: ServerResponse) => void;
   private readonly onClose: (this: ServerResponse) => void;
   private head: RequestRecord | undefined = undefined;
   private inflight = 0;
-  private drained: (() => void) | undefined = undefined;
+  drained: (() => void) | undefined = undefined;
   /** Sentry capture, then the `onError` option when given. */
-  private readonly onError: ResolvedHttpOptions['onError'];
+  readonly onError: ResolvedHttpOptions['onError'];
   /**
    * Another instrumentation may have opened the request's SERVER span (an
    * external provider, or instrumentations given to stacklight).
@@ -118,6 +118,7 @@ export class HttpLifecycle {
     this.telemetry = telemetry;
     this.logger = telemetry.logger;
     this.requestLine = requestLineOf(telemetry.logger);
+    this.errors = partsOf(telemetry).errors.scoped(adapter.name);
     this.options = options;
     this.adapter = adapter;
     this.records = adapter.records ?? TAGGED_RECORDS;
@@ -168,6 +169,11 @@ export class HttpLifecycle {
   /** Requests started and not finished yet. */
   get inFlight(): number {
     return this.inflight;
+  }
+
+  /** The newest request still in flight. */
+  get newestInFlight(): RequestRecord | undefined {
+    return this.head;
   }
 
   /**
@@ -259,7 +265,7 @@ export class HttpLifecycle {
           rec.otel = parentContext(headers, this.incoming);
         }
       } catch (error) {
-        this.internalError('http_span', 'starting the server span failed', error);
+        this.errors.fault('http_span', 'http_span', 'starting the server span failed', error);
       }
     }
 
@@ -294,7 +300,8 @@ export class HttpLifecycle {
     try {
       value = fn(rec.userReq);
     } catch (error) {
-      this.internalError(
+      this.errors.fault(
+        'http_user_id',
         'http_user_id',
         'the userId callback threw; requests are logged without userId',
         error,
@@ -303,12 +310,8 @@ export class HttpLifecycle {
     }
     if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
     if (typeof value !== 'string' || value === '') {
-      if (
-        value !== null &&
-        value !== undefined &&
-        typeof (value as PromiseLike<unknown>).then === 'function'
-      ) {
-        this.warnOnce(
+      if (isThenable(value)) {
+        this.errors.warn(
           'user-id-async',
           'the userId callback returned a promise; it must return the id synchronously',
         );
@@ -316,7 +319,7 @@ export class HttpLifecycle {
       return;
     }
     if (value.includes('@')) {
-      this.warnOnce(
+      this.errors.warn(
         'user-id-email',
         'the userId callback returned an e-mail address; it is not used (return an opaque id)',
       );
@@ -353,7 +356,12 @@ export class HttpLifecycle {
         try {
           template = this.adapter.lateRoute?.(rec);
         } catch (error) {
-          this.internalError('http_route', 'resolving the route template failed', error);
+          this.errors.fault(
+            'http_route',
+            'http_route',
+            'resolving the route template failed',
+            error,
+          );
         }
         rec.decision = template === undefined ? this.unmatched : this.decide(template);
       }
@@ -368,15 +376,15 @@ export class HttpLifecycle {
           context.active() === rec.otel ||
           (span !== undefined && trace.getSpan(context.active()) === span))
       ) {
-        this.record(rec);
+        recordRequest(this, rec);
       } else {
         // The ending event ran outside the request (client abort, drain).
-        const record = (): void => this.record(rec);
+        const record = (): void => recordRequest(this, rec);
         if (sharesTraceContext()) runWithContexts(rec.otel ?? ROOT_CONTEXT, rec.ctx, record);
         else context.with(rec.otel ?? ROOT_CONTEXT, runWithContext, undefined, rec.ctx, record);
       }
     } catch (error) {
-      this.internalError('http_middleware', 'recording a request failed', error);
+      this.errors.fault('http_middleware', 'http_middleware', 'recording a request failed', error);
     } finally {
       if (this.inflight === 0 && this.drained !== undefined) this.drained();
     }
@@ -384,149 +392,15 @@ export class HttpLifecycle {
 
   /**
    * A request the server or framework answered before any hook of ours ran
-   * (see rejected.ts): counted and logged as `route="unmatched"`, without a
-   * span. `method` is unknown when the request line itself was unparsable.
+   * (see rejected.ts), recorded as `route="unmatched"` (see recording.ts).
    */
   recordRejected(method: string | undefined, status: number, reason: string): void {
-    try {
-      const d = this.unmatched;
-      const m = method === undefined ? OTHER_METHOD : methodLabel(method);
-      const code = validStatus(status);
-      if (d.metrics) {
-        const labels = this.labels;
-        labels.route = d.template;
-        labels.method = m;
-        labels.code = codeLabel(code);
-        this.telemetry.metrics.httpRequestsTotal.inc(labels);
-        this.telemetry.metrics.httpRequestDurationSeconds.observe(labels, 0);
-      }
-      const level = this.options.levelByClass[(code / 100) | 0];
-      if (d.logs && level !== undefined) {
-        (this.logger[level] as LogMethod).call(
-          this.logger,
-          { route: d.template, method: m, status: code, latency_ms: 0 },
-          `request rejected before routing: ${reason}`,
-        );
-      }
-    } catch (error) {
-      this.internalError('http_middleware', 'recording a rejected request failed', error);
-    }
+    recordRejected(this, method, status, reason);
   }
 
-  private record(rec: RequestRecord): void {
-    const d = rec.decision!;
-    const status = rec.status;
-    const method = rec.ctx.method ?? OTHER_METHOD;
-    if (d.metrics && isSyntheticBaggage(rec.req.headers.baggage)) {
-      // Probe traffic: counted apart so that SLIs measure users only.
-      const labels = { route: d.template, method, code: codeLabel(status) };
-      this.telemetry.metrics.httpSyntheticRequestsTotal.inc(labels);
-    } else if (d.metrics) {
-      const r = d.recorders.get(method)?.get(status) ?? this.bindRecorders(d, method, status);
-      if (r !== undefined) {
-        r.count.inc();
-        r.duration.observe(rec.seconds);
-      } else {
-        // Past the series cap: through the labels, which counts the overflow.
-        const labels = this.labels;
-        labels.route = d.template;
-        labels.method = method;
-        labels.code = codeLabel(status);
-        this.telemetry.metrics.httpRequestsTotal.inc(labels);
-        this.telemetry.metrics.httpRequestDurationSeconds.observe(labels, rec.seconds);
-      }
-    }
-    const withError = rec.hasError && status >= 400;
-    if (d.logs) {
-      const level = this.options.levelByClass[(status / 100) | 0];
-      if (level !== undefined) {
-        const latency_ms = Math.round(rec.seconds * 1e6) / 1e3;
-        const msg = rec.aborted
-          ? 'request aborted'
-          : withError
-            ? 'request failed'
-            : 'request completed';
-        // The line assembled directly when nothing needs pino's generic path
-        // (see logging/request-line.ts); with an error, always through pino.
-        const line = this.requestLine;
-        if (withError || line === undefined || !line(level, status, latency_ms, msg)) {
-          const fields = withError
-            ? { status, latency_ms, err: rec.error }
-            : { status, latency_ms };
-          (this.logger[level] as LogMethod).call(this.logger, fields, msg);
-        }
-      }
-    }
-    const span = rec.span;
-    if (span !== undefined) {
-      try {
-        endServerSpan(rec, span, d, status);
-      } catch (error) {
-        this.internalError('http_span', 'ending the server span failed', error);
-      }
-    }
-    if (status >= 500 && rec.hasError && this.onError !== undefined) {
-      try {
-        this.onError(rec.error, rec.ctx);
-      } catch (error) {
-        this.internalError('http_on_error', 'the onError hook threw', error);
-      }
-    }
-  }
-
-  /**
-   * Binds (and keeps) the series of a route, method and status, when both
-   * instruments have a series of their own for them; `undefined` past the cap.
-   */
-  private bindRecorders(
-    d: RouteDecision,
-    method: string,
-    status: number,
-  ): HttpRecorders | undefined {
-    const m = this.telemetry.metrics;
-    const labels = { route: d.template, method, code: codeLabel(status) };
-    const count = m.httpRequestsTotal.bind(labels);
-    const duration = m.httpRequestDurationSeconds.bind(labels);
-    if (count === undefined || duration === undefined) return undefined;
-    let byStatus = d.recorders.get(method);
-    if (byStatus === undefined) d.recorders.set(method, (byStatus = new Map()));
-    const r: HttpRecorders = { count, duration };
-    byStatus.set(status, r);
-    return r;
-  }
-
-  // ------------------------------------------------------------ drain
-
-  /**
-   * The shutdown `drain` step: readiness turns 503 at once; new requests are
-   * still served for `drainGraceMs`, then refused with 503; in-flight requests
-   * are awaited; whatever has not finished when the budget runs out is
-   * recorded as aborted (499), so every request is counted exactly once
-   * before the flush phase writes the last lines and spans.
-   */
-  async drain(deadline: number): Promise<void> {
-    this.readiness.draining = true;
-    const now = Date.now();
-    const budget = Math.max(0, deadline - now);
-    // Keep a share of the shutdown budget for the flush phase.
-    const reserve = Math.min(1000, Math.floor(budget / 4));
-    const usable = Math.max(0, budget - reserve);
-    const grace = Math.min(this.options.drainGraceMs, usable);
-    if (grace > 0) await sleep(grace);
-    this.refusing = true;
-    const left = now + usable - Date.now();
-    if (this.inflight > 0 && left > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        timer.unref();
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.drained = undefined;
-    }
-    for (let rec = this.head; rec !== undefined; rec = this.head) this.finish(rec, true);
+  /** The shutdown `drain` step (see drain.ts). */
+  drain(deadline: number): Promise<void> {
+    return drainRequests(this, deadline);
   }
 
   private link(rec: RequestRecord): void {
@@ -543,37 +417,4 @@ export class HttpLifecycle {
     rec.prev = rec.next = undefined;
     this.inflight--;
   }
-
-  // ------------------------------------------------------------ problems
-
-  /** Counts an absorbed failure and warns once per component. */
-  internalError(component: string, message: string, error?: unknown): void {
-    try {
-      this.telemetry.selfMetrics.internalErrorsTotal.inc({ component });
-    } catch {
-      // Counting must not fail the request either.
-    }
-    this.warnOnce(component, message, error);
-  }
-
-  /** Writes a warning once per key (through the service logger). */
-  warnOnce(key: string, message: string, error?: unknown): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    try {
-      this.logger.warn(
-        error === undefined ? {} : { err: error },
-        `stacklight/${this.adapter.name}: ${message}`,
-      );
-    } catch {
-      // A broken logger costs the warning only.
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-  });
 }

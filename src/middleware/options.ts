@@ -1,6 +1,7 @@
 import { LOG_LEVELS } from '../logging/schema.js';
+import { checkOption, ms } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type {
   HttpTelemetryOptions,
   ReadinessCheck,
@@ -72,21 +73,9 @@ function bool(option: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function nonNegativeInt(option: string, value: unknown, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < min ||
-    value > 2_147_483_647
-  ) {
-    throw new ConfigError(
-      option,
-      value,
-      min === 0 ? 'an integer >= 0 (ms)' : `an integer >= ${min} (ms)`,
-    );
-  }
-  return value;
+/** A delay option (ms, within setTimeout's range), `fallback` when not given. */
+function delay(option: string, value: unknown, fallback: number, min = 0): number {
+  return value === undefined ? fallback : checkOption(option, value, ms(min));
 }
 
 function fn<T>(option: string, value: unknown): T | undefined {
@@ -147,7 +136,7 @@ function checks(value: unknown, defaultTimeout: number): ResolvedCheck[] {
       out.push({
         name,
         check: raw.check,
-        timeoutMs: nonNegativeInt(`${option}.timeoutMs`, raw.timeoutMs, defaultTimeout, 1),
+        timeoutMs: delay(`${option}.timeoutMs`, raw.timeoutMs, defaultTimeout, 1),
       });
     } else {
       throw new ConfigError(option, raw, 'a function or { check: function, timeoutMs?: number }');
@@ -235,7 +224,7 @@ export function resolveHttpOptions(
     );
   }
 
-  const readinessTimeoutMs = nonNegativeInt(
+  const readinessTimeoutMs = delay(
     'readinessTimeoutMs',
     o['readinessTimeoutMs'],
     HTTP_DEFAULTS.readinessTimeoutMs,
@@ -253,7 +242,7 @@ export function resolveHttpOptions(
     healthPath,
     readinessPath,
     checks: checks(o['readinessChecks'], readinessTimeoutMs),
-    drainGraceMs: nonNegativeInt('drainGraceMs', o['drainGraceMs'], HTTP_DEFAULTS.drainGraceMs),
+    drainGraceMs: delay('drainGraceMs', o['drainGraceMs'], HTTP_DEFAULTS.drainGraceMs),
     onError: fn('onError', o['onError']),
   };
 }

@@ -137,7 +137,7 @@ const keyed = new WeakMap<object, RequestRecord>();
  * new hidden class and copies its descriptors on every request, and a missing
  * one is looked up through all six prototypes at a cache miss. A WeakMap
  * entry costs neither: ~25 000 fewer instructions per request with Express 5
- * (callgrind, metrics only; see docs/performance.md).
+ * (callgrind, metrics only; see bench/NOTES.md).
  */
 export const KEYED_RECORDS: RecordKeeping = {
   get: (res) => keyed.get(res),

@@ -9,7 +9,6 @@ import {
   SpanStatusCode,
   type Attributes,
   type Context,
-  type Exception,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -21,6 +20,7 @@ import { contextWithSpan } from '../tracing/span-context.js';
 import { httpServerSpanName } from '../tracing/span-names.js';
 import { codeLabel, OTHER_METHOD, UNMATCHED_ROUTE } from './conventions.js';
 import type { RequestRecord, RouteDecision } from './record.js';
+import { exceptionOf } from '../util/errors.js';
 
 /**
  * The server span of a request, per the OpenTelemetry HTTP semantic
@@ -148,19 +148,7 @@ export function borrowServerSpan(
   return { span, context: active };
 }
 
-function toException(error: unknown): Exception {
-  if (typeof error === 'string') return error;
-  if (error instanceof Error) return error;
-  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string')
-    return error as Exception;
-  try {
-    return String(error);
-  } catch {
-    return 'unknown error';
-  }
-}
-
-function messageOf(error: unknown): string | undefined {
+function statusMessageOf(error: unknown): string | undefined {
   try {
     if (typeof error === 'string') return error;
     const m = (error as { message?: unknown } | null)?.message;
@@ -201,7 +189,7 @@ export function endServerSpan(
         span.setAttribute('http.route', d.template);
       }
       if (status >= 500 && rec.hasError) {
-        span.recordException(toException(rec.error));
+        span.recordException(exceptionOf(rec.error));
         span.setAttribute('error.type', errorTypeOf(rec.error, status));
       }
       return;
@@ -218,8 +206,8 @@ export function endServerSpan(
         'error.type',
         rec.hasError ? errorTypeOf(rec.error, status) : codeLabel(status),
       );
-      if (rec.hasError) span.recordException(toException(rec.error));
-      const message = rec.hasError ? messageOf(rec.error) : undefined;
+      if (rec.hasError) span.recordException(exceptionOf(rec.error));
+      const message = rec.hasError ? statusMessageOf(rec.error) : undefined;
       span.setStatus(
         message === undefined
           ? { code: SpanStatusCode.ERROR }

@@ -77,13 +77,13 @@ export interface HttpTelemetryOptions<Req = unknown> {
   trustRequestId?: boolean;
   /**
    * Returns the authenticated user's opaque id (never an e-mail: a value
-   * containing `@` is dropped and warned about once). Called once the route's
+   * containing `@` is dropped and warned about, at most once a minute). Called once the route's
    * auth has run (Fastify: `preHandler`) and again at the end of the request
    * if it had no value yet (Express: at the end only; set
    * `getContext().userId` in your auth middleware for the lines written during
    * the request). A throw is counted in
    * `stacklight_internal_errors_total{component="http_user_id"}` and warned
-   * about once; the request is not affected.
+   * about (at most once a minute); the request is not affected.
    * @example userId: (req) => req.user?.id
    */
   userId?: (req: Req) => string | number | null | undefined;
@@ -147,7 +147,7 @@ export interface HttpTelemetryOptions<Req = unknown> {
    * or rejected handler, error passed to `next`), in the request's context,
    * after its log line. For another error tracker or your own alerting:
    * stacklight's Sentry capture runs as well (a hook never turns it off).
-   * A throw is counted and warned about once.
+   * A throw is counted and warned about (at most once a minute).
    */
   onError?: RequestErrorHook;
 }

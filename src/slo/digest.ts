@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
+import { checkOption, int } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
 import { useMetricFamily } from '../metrics/registry.js';
 
@@ -65,16 +66,24 @@ export function createDigestRecorder(
 ): DigestRecorder {
   const weekday = options.deadlineWeekday ?? 1;
   const hour = options.deadlineHourUtc ?? 9;
-  if (!Number.isInteger(weekday) || weekday < 0 || weekday > 6)
-    throw new ConfigError('digest.deadlineWeekday', weekday, 'an integer from 0 (Sunday) to 6');
-  if (!Number.isInteger(hour) || hour < 0 || hour > 23)
-    throw new ConfigError('digest.deadlineHourUtc', hour, 'an integer from 0 to 23');
+  checkOption('digest.deadlineWeekday', weekday, int(0, 6, '(0 = Sunday)'));
+  checkOption('digest.deadlineHourUtc', hour, int(0, 23));
   if (options.now !== undefined && typeof options.now !== 'function')
     throw new ConfigError('digest.now', options.now, 'a function returning ms since the epoch');
   const now = options.now ?? Date.now;
   const { digestRecipientsTotal, digestDeliveriesTotal } = telemetry.metrics;
   useMetricFamily(telemetry.metrics, 'digest');
   let runDeadline: number | undefined;
+  // Every outcome exported from the start, at 0: a series that first appears
+  // at 6 counts as no increase in rate()/increase(), so the first run after a
+  // restart would read as all digests missed.
+  for (const outcome of ['on_time', 'late', 'failed'] as const) {
+    try {
+      digestDeliveriesTotal.inc({ outcome }, 0);
+    } catch (error) {
+      diag.debug('stacklight: digest_deliveries_total update failed', error);
+    }
+  }
 
   const deadlineFor = (at: Date | number): number => {
     const t = typeof at === 'number' ? at : at.getTime();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Gauge } from 'prom-client';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
+import { checkOption, ms } from '../config/kinds.js';
 import { ConfigError } from '../errors.js';
 
 /** What a probe function gets for one run. */
@@ -87,8 +88,7 @@ export function createProbeRunner(
   options: ProbeRunnerOptions,
 ): ProbeRunner {
   const intervalMs = options.intervalMs ?? 30_000;
-  if (!Number.isInteger(intervalMs) || intervalMs < 100)
-    throw new ConfigError('probes.intervalMs', intervalMs, 'an integer ≥ 100');
+  checkOption('probes.intervalMs', intervalMs, ms(100));
   if (!Array.isArray(options.probes) || options.probes.length === 0)
     throw new ConfigError('probes', options.probes, 'a non-empty array of probes');
   const seen = new Set<string>();

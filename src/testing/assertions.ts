@@ -5,7 +5,7 @@
  */
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Telemetry } from '../init.js';
+import type { Telemetry } from '../types.js';
 import { parseExposition } from '../lint/exposition.js';
 import { createScrubber } from '../logging/scrub.js';
 import { createSecretKeyMatcher } from '../logging/secret-keys.js';

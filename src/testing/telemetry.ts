@@ -8,7 +8,8 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
-import { init, type Telemetry } from '../init.js';
+import { init } from '../init.js';
+import type { Telemetry } from '../types.js';
 import type { LogFieldDeclarations, NoDeclaredFields } from '../logging/schema.js';
 import type { StacklightOptions } from '../types.js';
 

@@ -17,6 +17,8 @@ const LEVELS: Record<DiagnosticsLevel, DiagLogLevel> = {
  * (`"stacklight":"otel-diag"`), as `OTEL_LOG_LEVEL` asks. Returns the
  * function that unregisters it (at shutdown).
  */
+const OTEL_DIAG_TAG = { extra: { stacklight: 'otel-diag' } };
+
 export function forwardOtelDiag(logger: Logger, level: DiagnosticsLevel): () => void {
   const line =
     (write: (obj: object, msg: string) => void) =>
@@ -25,7 +27,8 @@ export function forwardOtelDiag(logger: Logger, level: DiagnosticsLevel): () => 
         args.length > 0
           ? ` ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}`
           : '';
-      write({ stacklight: 'otel-diag' }, `opentelemetry: ${message}${rest}`);
+      // Under `extra` directly: the tag is not a schema field.
+      write(OTEL_DIAG_TAG, `opentelemetry: ${message}${rest}`);
     };
   const forward: DiagLogger = {
     error: line((o, m) => logger.error(o, m)),

@@ -21,10 +21,13 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { readFileSync } from 'node:fs';
-import type { ResolvedConfig } from '../config/resolve.js';
-import type { InstrumentationLike, TracesExporterName } from '../types.js';
+import type {
+  InstrumentationLike,
+  SamplerName,
+  TracesExporterName,
+  TracingProviderMode,
+} from '../types.js';
 import { StacklightContextManager } from '../context.js';
-import { INVALID, parseKeyValueList } from '../config/kinds.js';
 import { SDK_VERSION } from '../version.js';
 import {
   BoundedBatchSpanProcessor,
@@ -37,9 +40,51 @@ import { createLightTracer, type DropsFn, type LightTracer } from './light-trace
 import { OtlpHttpExporter, type OtlpTls } from './otlp/http-exporter.js';
 import { apiCopies, apiForGlobals, describeCopy, serviceApis } from './otel-api.js';
 import { createSpanScrubber, ScrubbingSpanProcessor } from './span-scrub.js';
-import { createRedactor } from '../logging/redact.js';
+import type { Redactor } from '../logging/redact.js';
+import { messageOf } from '../util/errors.js';
 
 function noop(): void {}
+
+/**
+ * Configuration of `createTracing`, resolved by `init()` (as `LoggerSetup` is
+ * for the logger): tracing reads no options, environment variables or
+ * `config/` of its own.
+ */
+export interface TracingSetup {
+  /** `false`: a tracer that records nothing, no globals registered. */
+  enabled: boolean;
+  /** `auto` joins a tracer provider another SDK registered before `init()`. */
+  provider: TracingProviderMode;
+  /** One batch processor per exporter; `none` exports nothing. */
+  exporter: readonly TracesExporterName[];
+  /** OTLP/HTTP traces URL. */
+  endpoint: string;
+  headers: Record<string, string>;
+  compression: 'gzip' | 'none';
+  /** PEM file paths (checked readable by `config/`). */
+  certificate: string | undefined;
+  clientCertificate: string | undefined;
+  clientKey: string | undefined;
+  sampler: SamplerName;
+  sampleRatio: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMs: number;
+  exportTimeoutMs: number;
+  /** Keep `exception.stacktrace` on span exception events. */
+  stackTraces: boolean;
+  /** The service's own processors, after stacklight's. */
+  spanProcessors: readonly SpanProcessor[];
+  instrumentations: readonly InstrumentationLike[];
+  /**
+   * Resource attributes, resolved once by `config/` with its precedence
+   * rules: `OTEL_RESOURCE_ATTRIBUTES`, with the service's name, version,
+   * environment and region over it. The per-process ones are added here.
+   */
+  resource: Readonly<Record<string, string>>;
+  /** The redactor of every exit (`init()` builds one): spans are scrubbed with it. */
+  redactor: Redactor;
+}
 
 /** What the tracing room gives `init()`. */
 export interface TracingRoom {
@@ -89,7 +134,7 @@ export function sdkSpanLimits(tracer: Tracer): SpanLimits | undefined {
  * (a valid one, or none). The light tracer then skips the sampler, which
  * for these samplers only computes the decision.
  */
-export function samplerDrops(name: ResolvedConfig['tracing']['sampler'], ratio: number): DropsFn {
+export function samplerDrops(name: SamplerName, ratio: number): DropsFn {
   const never = (): boolean => false;
   const always = (): boolean => true;
   const byParent =
@@ -115,7 +160,7 @@ export function samplerDrops(name: ResolvedConfig['tracing']['sampler'], ratio: 
 }
 
 /** Sampler for the configured name and ratio. */
-export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio: number): Sampler {
+export function createSampler(name: SamplerName, ratio: number): Sampler {
   // A ratio of exactly 1 or 0 needs no per-span trace-id arithmetic.
   const ratioSampler = (): Sampler =>
     ratio >= 1
@@ -145,18 +190,18 @@ export function createSampler(name: ResolvedConfig['tracing']['sampler'], ratio:
  * span objects.
  */
 function createExporter(
-  config: ResolvedConfig['tracing'],
+  setup: TracingSetup,
   name: TracesExporterName,
   onExportFailure: (reason: string) => void,
 ): BatchExporter<unknown> | undefined {
   switch (name) {
     case 'otlp':
       return new OtlpHttpExporter({
-        url: config.endpoint,
-        headers: config.headers,
-        timeoutMs: config.exportTimeoutMs,
-        compression: config.compression,
-        tls: readTls(config),
+        url: setup.endpoint,
+        headers: setup.headers,
+        timeoutMs: setup.exportTimeoutMs,
+        compression: setup.compression,
+        tls: readTls(setup),
         onFailure: onExportFailure,
       }) as BatchExporter<unknown>;
     case 'console':
@@ -167,11 +212,11 @@ function createExporter(
 }
 
 /** The PEM files named by the TLS settings (checked readable at init()). */
-function readTls(config: ResolvedConfig['tracing']): OtlpTls | undefined {
+function readTls(setup: TracingSetup): OtlpTls | undefined {
   const tls: OtlpTls = {};
-  if (config.certificate !== undefined) tls.ca = readFileSync(config.certificate);
-  if (config.clientCertificate !== undefined) tls.cert = readFileSync(config.clientCertificate);
-  if (config.clientKey !== undefined) tls.key = readFileSync(config.clientKey);
+  if (setup.certificate !== undefined) tls.ca = readFileSync(setup.certificate);
+  if (setup.clientCertificate !== undefined) tls.cert = readFileSync(setup.clientCertificate);
+  if (setup.clientKey !== undefined) tls.key = readFileSync(setup.clientKey);
   return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
@@ -179,13 +224,13 @@ function readTls(config: ResolvedConfig['tracing']): OtlpTls | undefined {
 const INSTANCE_ID = randomUUID();
 
 /**
- * Resource attributes: the service's (name, version, environment, region),
- * the instance (`service.instance.id`, `host.name`, `process.pid`,
- * `process.runtime.*`; no command line, which can hold secrets), plus the
- * other `OTEL_RESOURCE_ATTRIBUTES`.
+ * Resource attributes: the instance (`service.instance.id`, `host.name`,
+ * `process.pid`, `process.runtime.*`; no command line, which can hold
+ * secrets), then the configured ones (`setup.resource`: the service's name,
+ * version, environment and region over the other `OTEL_RESOURCE_ATTRIBUTES`),
+ * then the distribution's.
  */
-function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
-  const extra = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyValueList(env.OTEL_RESOURCE_ATTRIBUTES) : {};
+function resourceOf(setup: TracingSetup) {
   return defaultResource().merge(
     resourceFromAttributes({
       // Per process; OTEL_RESOURCE_ATTRIBUTES may set its own.
@@ -194,11 +239,7 @@ function resourceOf(config: ResolvedConfig, env: NodeJS.ProcessEnv) {
       'process.pid': process.pid,
       'process.runtime.name': 'nodejs',
       'process.runtime.version': process.versions.node,
-      ...(extra === INVALID ? {} : extra),
-      'service.name': config.service,
-      'service.version': config.version,
-      'deployment.environment.name': config.env,
-      'cloud.region': config.region,
+      ...setup.resource,
       'telemetry.distro.name': 'stacklight',
       'telemetry.distro.version': SDK_VERSION,
     }),
@@ -263,7 +304,7 @@ function enableInstrumentations(
       enabled.push(inst);
     } catch (err) {
       warnings.push(
-        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${(err as Error)?.message ?? String(err)}`,
+        `enabling the instrumentation ${String(inst.instrumentationName)} failed: ${messageOf(err)}`,
       );
     }
   }
@@ -288,11 +329,10 @@ function enableInstrumentations(
  * proxy: an SDK started after `init()` is picked up as well.
  */
 function externalTracing(
-  config: ResolvedConfig,
+  t: TracingSetup,
   propagator: TextMapPropagator,
   warnings: string[],
 ): TracingRoom {
-  const t = config.tracing;
   if (t.spanProcessors.length > 0) {
     warnings.push(
       'tracing.spanProcessors are not used when the tracer provider is external: add them to your ' +
@@ -333,15 +373,14 @@ function delegateName(): string | undefined {
  * provider for its spans and reports the conflict instead of fighting over it.
  */
 export function createTracing(
-  config: ResolvedConfig,
+  setup: TracingSetup,
   onDrop: (reason: string, count: number) => void,
-  env: NodeJS.ProcessEnv = process.env,
   onExportFailure: (reason: string) => void = noop,
 ): TracingRoom {
   // Strict W3C trace context plus baggage.
   const propagator = createW3CPropagator();
   const warnings: string[] = [];
-  if (!config.tracing.enabled) {
+  if (!setup.enabled) {
     return {
       mode: 'stacklight',
       tracer: trace.getTracer('stacklight', SDK_VERSION),
@@ -352,21 +391,15 @@ export function createTracing(
       shutdown: () => Promise.resolve(),
     };
   }
-  const t = config.tracing;
+  const t = setup;
   if (t.provider === 'external' || (t.provider === 'auto' && delegateName() !== undefined)) {
-    return externalTracing(config, propagator, warnings);
+    return externalTracing(t, propagator, warnings);
   }
   // One scrubbing pass per finished span, before any processor reads it
   // (span-scrub.ts): the log line's rules and secret keys.
-  const scrubSpan = createSpanScrubber({
-    redactor: createRedactor({
-      keys: config.logging.redactKeys,
-      maxStringLength: config.logging.maxStringLength,
-    }),
-    stackTraces: t.stackTraces,
-  });
+  const scrubSpan = createSpanScrubber({ redactor: t.redactor, stackTraces: t.stackTraces });
   const processors: SpanProcessor[] = [...t.spanProcessors];
-  const resource = resourceOf(config, env);
+  const resource = resourceOf(t);
   // One bounded batch processor per exporter (`OTEL_TRACES_EXPORTER=otlp,console`).
   const batches: BoundedBatchSpanProcessor<unknown>[] = [];
   for (const name of new Set(t.exporter)) {

@@ -15,7 +15,7 @@
  * span's limits and dropped counts exactly the SDK's.
  *
  * What it costs: clean constant strings (method, route, scheme, status) hit
- * the scrubber's memo; see bench/notes for the measured cost per span.
+ * the scrubber's memo; see bench/NOTES.md for the measured cost per span.
  */
 import type { Attributes, AttributeValue, Link } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';

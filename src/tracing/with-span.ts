@@ -6,11 +6,12 @@ import {
   trace,
   type Attributes,
   type Context,
-  type Exception,
   type Span,
   type SpanOptions,
   type Tracer,
 } from '@opentelemetry/api';
+import { isThenable } from '../util/async.js';
+import { exceptionOf, messageOf } from '../util/errors.js';
 
 /** Name of the tracer used when none is passed. */
 export const TRACER_NAME = 'stacklight';
@@ -144,19 +145,6 @@ function sanitized(
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return (
-      value !== null &&
-      (typeof value === 'object' || typeof value === 'function') &&
-      typeof (value as { then?: unknown }).then === 'function'
-    );
-  } catch {
-    // A `then` getter that throws: treat the value as a plain value.
-    return false;
-  }
-}
-
 function endWithSuccess(span: Span, setOk: boolean): void {
   try {
     // The SDK reports a non-recording span once it has ended: `fn` ended it itself.
@@ -171,36 +159,10 @@ function endWithSuccess(span: Span, setOk: boolean): void {
 function endWithError(span: Span, error: unknown): void {
   try {
     if (!span.isRecording()) return;
-    span.recordException(toException(error));
+    span.recordException(exceptionOf(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
     span.end();
   } catch (failure) {
     diag.debug('stacklight: ending span failed', failure);
-  }
-}
-
-function toException(error: unknown): Exception {
-  if (typeof error === 'string') return error;
-  if (error instanceof Error) return error;
-  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
-    return error as Exception;
-  }
-  return safeString(error);
-}
-
-function messageOf(error: unknown): string {
-  if (typeof error === 'string') return error;
-  if (error !== null && typeof error === 'object') {
-    const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  return safeString(error);
-}
-
-function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return 'unknown error';
   }
 }

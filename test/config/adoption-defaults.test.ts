@@ -2,13 +2,37 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { appPackageVersion } from '../../src/config/settings.js';
 import { init } from '../../src/index.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 
+/** The resource attributes of a span made by a fresh `init({ service })`, and its version. */
+async function resourceOfASpan(service: string) {
+  const exporter = new InMemorySpanExporter();
+  const telemetry = init({
+    service,
+    tracing: { exporter: 'none', spanProcessors: [new SimpleSpanProcessor(exporter)] },
+    logging: { destination: createLogCapture().stream },
+    shutdown: { handleCrashes: false },
+  });
+  try {
+    telemetry.tracer.startSpan('x').end();
+    return {
+      attrs: exporter.getFinishedSpans()[0]!.resource.attributes,
+      version: telemetry.version,
+    };
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
 describe('defaults a real service expects', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
   it('takes LOG_LEVEL (any case) when no other level is set, after STACKLIGHT_LOG_LEVEL', () => {
     expect(resolveConfig({ service: 's' }, { LOG_LEVEL: 'WARN' }).logging.level).toBe('warn');
     expect(resolveConfig({ service: 's' }, { LOG_LEVEL: 'warning' }).logging.level).toBe('warn');
@@ -41,23 +65,19 @@ describe('defaults a real service expects', () => {
   });
 
   it('puts service.instance.id, host.name and process attributes on the resource', async () => {
-    const exporter = new InMemorySpanExporter();
-    const telemetry = init({
-      service: 'resource-check',
-      tracing: { exporter: 'none', spanProcessors: [new SimpleSpanProcessor(exporter)] },
-      logging: { destination: createLogCapture().stream },
-      shutdown: { handleCrashes: false },
-    });
-    try {
-      telemetry.tracer.startSpan('x').end();
-      const attrs = exporter.getFinishedSpans()[0]!.resource.attributes;
-      expect(attrs['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
-      expect(attrs['host.name']).toBe(hostname());
-      expect(attrs['process.pid']).toBe(process.pid);
-      expect(attrs['process.runtime.name']).toBe('nodejs');
-      expect(attrs['service.version']).toBe(telemetry.version);
-    } finally {
-      await telemetry.shutdown();
-    }
+    const { attrs, version } = await resourceOfASpan('resource-check');
+    expect(attrs['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attrs['host.name']).toBe(hostname());
+    expect(attrs['process.pid']).toBe(process.pid);
+    expect(attrs['process.runtime.name']).toBe('nodejs');
+    expect(attrs['service.version']).toBe(version);
+  });
+
+  it('puts the other OTEL_RESOURCE_ATTRIBUTES pairs on the resource, the service option over its service.name', async () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'service.name=from-variable,team=pay%20ments');
+    const { attrs } = await resourceOfASpan('from-option');
+    expect(attrs['service.name']).toBe('from-option');
+    expect(attrs.team).toBe('pay ments');
+    expect(attrs['telemetry.distro.name']).toBe('stacklight');
   });
 });

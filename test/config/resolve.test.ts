@@ -57,6 +57,26 @@ describe('configuration precedence', () => {
     ).toBe('legacy');
   });
 
+  it("resolves the resource attributes once: the variable's pairs, the resolved service settings over them", () => {
+    const c = resolve(
+      { service: 'from-option' },
+      {
+        OTEL_RESOURCE_ATTRIBUTES:
+          'service.name=from-variable,team=pay%20ments,cloud.region=eu-west-1,service.version=2.0.1',
+        STACKLIGHT_REGION: 'us-east-1',
+        STACKLIGHT_VERSION: '9.9.9',
+      },
+    );
+    expect(c.resource).toEqual({
+      'service.name': 'from-option',
+      team: 'pay ments',
+      // The standard variable before STACKLIGHT_*: its own pairs win here.
+      'cloud.region': 'eu-west-1',
+      'service.version': '2.0.1',
+      'deployment.environment.name': c.env,
+    });
+  });
+
   it('derives the traces endpoint from the generic OTLP endpoint, the specific one first', () => {
     expect(
       resolve({ service: 's' }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing

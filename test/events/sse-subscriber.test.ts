@@ -265,4 +265,16 @@ describe('subscribeToEvents', () => {
       subscribeToEvents(telemetry, { url: core.url, onEvent: undefined as unknown as () => void }),
     ).toThrow('stacklight: sseSubscriber.onEvent must be a function, got undefined');
   });
+
+  it('fails fast on a delay or size that is not a whole number in range, naming the unit', () => {
+    const onEvent = (): void => undefined;
+    expect(() =>
+      subscribeToEvents(telemetry, { url: core.url, onEvent, idleTimeoutMs: 1.5 }),
+    ).toThrow(
+      'stacklight: sseSubscriber.idleTimeoutMs must be a whole number of milliseconds in [0, 2147483647], got 1.5',
+    );
+    expect(() => subscribeToEvents(telemetry, { url: core.url, onEvent, maxEventSize: 0 })).toThrow(
+      'stacklight: sseSubscriber.maxEventSize must be an integer in [1, 2147483647], got 0',
+    );
+  });
 });

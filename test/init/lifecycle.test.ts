@@ -60,7 +60,7 @@ describe('the Telemetry lifecycle', () => {
     start('b'); // allowed once it finished
   });
 
-  it('keeps a handle inert after shutdown and warns once', async () => {
+  it('keeps a handle inert after shutdown, counts every late call and warns once', async () => {
     const { t, lines } = start('a');
     await t.shutdown();
     let ran = false;
@@ -73,12 +73,13 @@ describe('the Telemetry lifecycle', () => {
     await t.shutdown();
     expect(ran).toBe(false);
     const warnings = lines().filter(
-      (l) => (l.extra as { stacklight?: string } | undefined)?.stacklight === 'after-shutdown',
+      (l) => (l.extra as { stacklight?: string } | undefined)?.stacklight === 'after_shutdown',
     );
     expect(warnings.map((l) => l.msg)).toEqual([
       'stacklight: onShutdown() was called on the Telemetry handle of service "a" after its shutdown(); it does nothing. Use the handle of the current init()',
     ]);
-    expect(t.selfMetrics.internalErrorsTotal.read({ component: 'after_shutdown' })).toBe(1);
+    // onShutdown('late'), captureException, onShutdown('later').
+    expect(t.selfMetrics.internalErrorsTotal.read({ component: 'after_shutdown' })).toBe(3);
   });
 
   it('runs the close phase even when a flush hook holds its whole share', async () => {

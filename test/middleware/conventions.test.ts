@@ -154,10 +154,10 @@ describe('option validation', () => {
 
   it('names the option, the value and what is allowed', () => {
     expect(message(() => resolveHttpOptions({ readinessTimeoutMs: 0 }))).toBe(
-      'stacklight: readinessTimeoutMs must be an integer >= 1 (ms), got 0',
+      'stacklight: readinessTimeoutMs must be a whole number of milliseconds in [1, 2147483647], got 0',
     );
     expect(message(() => resolveHttpOptions({ drainGraceMs: -5 }))).toBe(
-      'stacklight: drainGraceMs must be an integer >= 0 (ms), got -5',
+      'stacklight: drainGraceMs must be a whole number of milliseconds in [0, 2147483647], got -5',
     );
     expect(message(() => resolveHttpOptions({ requestIdHeader: 'x request id' }))).toBe(
       'stacklight: requestIdHeader must be a header name (RFC 9110 token), got "x request id"',

@@ -1,60 +1,46 @@
 /**
- * The generated rules, dashboards and scrape configuration against a real
- * Prometheus (Debian's `prometheus`) on loopback, scraping instrumented
- * services under traffic (test/slo/services: Edge with WebSockets and an
- * SSE subscriber, Workers on BullMQ) and a probe runner. Through the HTTP
- * API it evaluates every recording rule, every series an alert reads and
- * every dashboard query; those fed by stacklight must return data, those
- * needing postgres_exporter or redis_exporter are listed as external. Then
- * two faults make the matching alerts go pending, and `slo status` fails.
+ * The generated rules (deploy/prometheus/rules, `npm run generate:deploy`),
+ * dashboards and scrape configuration against a real Prometheus (Debian's
+ * `prometheus`) on loopback, scraping the demo's services (examples/demo:
+ * Edge, Core, Workers on BullMQ, AI Coach, each its own process) under the
+ * demo's Web traffic, with the spec's probes (examples/probes/spec-probes.ts)
+ * running against them. Through the HTTP API it evaluates every recording
+ * rule, every series an alert reads and every dashboard query: those fed by
+ * stacklight must return data, those needing postgres_exporter or
+ * redis_exporter are listed as external. The demo runs with its AI fault
+ * switch on (`--ai-errors 0.3`): AIErrorRateHigh goes pending, the AI probe
+ * fails now and then, and `slo status` fails the deploy while it does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
 import { dashboardSpecs, runnableQuery } from '../../src/slo/dashboards.js';
 import { createProbeRunner, type ProbeRunner } from '../../src/slo/probes.js';
-import { generateRules, ruleFiles } from '../../src/slo/rules.js';
+import { ruleFiles } from '../../src/slo/rules.js';
 import { scrapeConfig } from '../../src/slo/scrape-config.js';
 import { resolveSpecNames } from '../../src/slo/spec.js';
 import { formatSloStatus, queryPrometheus, sloStatus } from '../../src/slo/status.js';
 import type { YamlMap } from '../../src/slo/yaml.js';
+import { ROOT } from '../demo/helpers.js';
+import { startDemoStack, type DemoStack } from '../helpers/demo-stack.js';
 import { externalSelectors, selectorsOf } from './selectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stacklight-e2e-'));
-const children: ChildProcess[] = [];
+let server: ChildProcess | undefined;
+let stack: DemoStack | undefined;
 let prom = '';
-let edge = '';
-let telemetry: Telemetry;
-let probes: ProbeRunner;
-let probeServer: Server;
+let telemetry: Telemetry | undefined;
+let probes: ProbeRunner | undefined;
+let probeServer: Server | undefined;
 
-/** Starts a service script; resolves with the port it prints as `READY <port>`. */
-function startService(script: string, env: Record<string, string> = {}): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'services', script)],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
+/** The share of AI Coach requests answered 503: the demo's `--ai-errors`. */
+const AI_ERRORS = 0.3;
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -91,15 +77,24 @@ async function recordingsWithoutData(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  for (const f of generateRules()) writeFileSync(join(dir, f.path), f.content);
-  const edgePort = await startService('edge.ts');
-  edge = `http://127.0.0.1:${edgePort}`;
-  const workersPort = await startService('workers.ts', {
-    EDGE_URL: edge,
-    BULL_PREFIX: `stacklight-e2e-${randomUUID()}`,
+  stack = await startDemoStack({
+    users: 6,
+    env: { 'ai-coach': { AI_ERROR_RATE: String(AI_ERRORS) } },
+    broker429: 0.2, // the demo's --broker-429: vendor_429_total for the import panel
   });
+  const { urls, metrics } = stack;
 
-  // The probe runner, in this process: login passes, the AI probe fails.
+  // The spec's probes, in this process, against the demo. Their thresholds
+  // are the spec's speed objectives; on a loaded test machine only the
+  // correctness of each journey is asserted.
+  Object.assign(process.env, {
+    EDGE_URL: urls.edge,
+    CORE_URL: urls.core,
+    AI_COACH_URL: urls.ai,
+    PROBE_USER: 'u_probe',
+    PROBE_PASSWORD: 'correct horse',
+  });
+  const { default: config } = await import('../../examples/probes/spec-probes.js');
   telemetry = init({
     service: 'prober',
     logging: { level: 'silent' },
@@ -107,40 +102,39 @@ beforeAll(async () => {
     tracing: { enabled: false },
   });
   probes = createProbeRunner(telemetry, {
-    intervalMs: 500,
-    probes: [
-      {
-        name: 'login',
-        thresholdMs: 2000,
-        run: async ({ fetch }) => {
-          const r = await fetch(`${edge}/login`, { method: 'POST' });
-          if (r.status !== 200) throw new Error(`status ${r.status}`);
-        },
-      },
-      {
-        name: 'ai',
-        thresholdMs: 2000,
-        run: async ({ fetch }) => {
-          const r = await fetch(`${edge}/v1/unknown-fixture`, { method: 'POST' });
-          if (r.status !== 200) throw new Error(`status ${r.status}`);
-        },
-      },
-    ],
+    intervalMs: 1000,
+    probes: config.probes.map((p) => ({ ...p, thresholdMs: 30_000, timeoutMs: 30_000 })),
   });
   probes.start();
-  probeServer = createServer((req, res) => telemetry.metricsHandler(req, res));
-  await new Promise<void>((r) => probeServer.listen(0, '127.0.0.1', r));
+  probeServer = createServer((req, res) => telemetry!.metricsHandler(req, res));
+  await new Promise<void>((r) => probeServer!.listen(0, '127.0.0.1', r));
   const probePort = (probeServer.address() as AddressInfo).port;
+
+  // What a healthy run does not do on its own, but the alerts and panels read:
+  // a browser tab closed without a close frame (a dropped WebSocket), a
+  // connection reset between Edge and Core (the SSE stream reconnects), and
+  // an event Edge cannot handle (dropped and counted, the stream goes on).
+  const tab = new WebSocket(`${urls.edge.replace(/^http/, 'ws')}/v1/coach`);
+  tab.on('error', () => undefined);
+  await new Promise((r) => tab.once('open', r));
+  tab.terminate();
+  expect(stack.cutEdgeToCore()).toBeGreaterThan(0);
+  const bad = await fetch(`${urls.core}/internal/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'coach.reflection', payload: null }),
+  });
+  expect(bad.status).toBe(201);
 
   const port = await freePort();
   prom = `http://127.0.0.1:${port}`;
-  const config = scrapeConfig({
-    targets: [`127.0.0.1:${edgePort}`, `127.0.0.1:${workersPort}`, `127.0.0.1:${probePort}`],
+  const scrape = scrapeConfig({
+    targets: [...Object.values(metrics).map((m) => new URL(m).host), `127.0.0.1:${probePort}`],
     interval: '1s',
-    rules: join(dir, '*.rules.yml'),
+    rules: join(ROOT, 'deploy/prometheus/rules/*.rules.yml'),
   });
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\n${config}`);
-  const server = spawn(
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\n${scrape}`);
+  server = spawn(
     'prometheus',
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -150,32 +144,26 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  children.push(server);
   await until(async () => (await fetch(`${prom}/-/ready`)).ok, 20_000);
-  // Every recording rule's inputs scraped a few times.
-  await until(() => hasData('slo:error_budget:remaining{slo="digest"}'), 30_000);
-  await until(() => hasData('sli:job_completion_duration_seconds:p95_rate10m'), 20_000);
-  // Each SLI's traffic (reflections over WebSocket and SSE included) reaches
-  // its rules at its own pace on a loaded machine: wait for all of them.
-  await until(async () => (await recordingsWithoutData()).length === 0, 45_000);
-}, 150_000);
+  // Each SLI's traffic reaches its rules at its own pace on a loaded
+  // machine (the first digest run comes after 10 s): wait for all of them.
+  await until(async () => (await recordingsWithoutData()).length === 0, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await probes?.stop();
   probeServer?.close();
   await telemetry?.shutdown();
-  for (const c of children.reverse()) {
-    c.kill('SIGTERM');
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
     await new Promise((r) => {
-      if (c.exitCode !== null) r(undefined);
-      else {
-        c.once('exit', r);
-        setTimeout(r, 5000);
-      }
+      server!.once('exit', r);
+      setTimeout(r, 5000);
     });
   }
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
-}, 30_000);
+}, 60_000);
 
 describe('generated rules on a real Prometheus', () => {
   it('loads every rule file with no evaluation error', async () => {
@@ -239,58 +227,65 @@ describe('generated rules on a real Prometheus', () => {
 
   it('keeps probe traffic out of the SLI metrics and exports the probe results', async () => {
     await until(
-      () => hasData('http_synthetic_requests_total{service="edge",route="/login"}'),
-      10_000,
+      () => hasData('http_synthetic_requests_total{service="edge",route="/v1/login",code="200"}'),
+      20_000,
     );
     expect(
       await queryPrometheus(
         prom,
-        'http_synthetic_requests_total{service="edge",route="/login",code="200"} > 0',
+        'http_synthetic_requests_total{service="edge",route="/v1/login",code="200"} > 0',
       ),
     ).toHaveLength(1);
+    // The Web users' logins are the SLI's traffic; the probe's are not in it.
+    expect(await hasData('http_requests_total{service="edge",route="/v1/login",code="200"}')).toBe(
+      true,
+    );
+    await until(async () => (await queryPrometheus(prom, 'probe_success')).length === 4, 20_000);
     const success = await queryPrometheus(prom, 'probe_success');
-    expect(Object.fromEntries(success.map((s) => [s.metric['probe'], s.value[1]]))).toEqual({
-      login: '1',
-      ai: '0',
-    });
-    expect(await hasData('probe_duration_seconds{probe="login"}')).toBe(true);
+    expect(success.map((s) => s.metric['probe']).sort()).toEqual([
+      'ai',
+      'import',
+      'login',
+      'reflect',
+    ]);
+    // Login, import and reflect hold under the AI fault (failed reflections
+    // are retried); the login probe never failed.
+    expect(
+      await queryPrometheus(prom, 'min_over_time(probe_success{probe="login"}[5m]) == 1'),
+    ).toHaveLength(1);
+    expect(await hasData('probe_duration_seconds{probe="import"}')).toBe(true);
   });
 
-  it('a fault makes the matching alerts go pending, and slo status fails the deploy', async () => {
-    await fetch(`${edge}/fault/login-5xx`, { method: 'POST' });
-    await fetch(`${edge}/fault/reflect-slow`, { method: 'POST' });
-    const pending = async () => {
+  it('the demo’s --ai-errors makes AIErrorRateHigh go pending, and slo status fails the deploy while the AI probe fails', async () => {
+    const alerts = async () => {
       const res = (await (await fetch(`${prom}/api/v1/alerts`)).json()) as {
         data: { alerts: { labels: Record<string, string>; state: string }[] };
       };
-      return res.data.alerts
-        .filter((a) => a.state === 'pending')
-        .map(
-          (a) => `${a.labels['alertname']}${a.labels['channel'] ? `{${a.labels['channel']}}` : ''}`,
-        );
+      return res.data.alerts.map((a) => `${a.labels['alertname']} ${a.state}`);
     };
-    await until(async () => {
-      const p = await pending();
-      return p.includes('EdgeAvailabilityBurn') && p.includes('ReflectLatencyP95High{ws}');
-    }, 30_000);
-    const now = await pending();
-    expect(now).toContain('EdgeAvailabilityBurn');
-    expect(now).toContain('ReflectLatencyP95High{ws}');
-    expect(now).not.toContain('ReflectLatencyP95High{sse}');
+    await until(async () => (await alerts()).includes('AIErrorRateHigh pending'), 60_000);
+    const now = await alerts();
+    expect(now).toContain('AIErrorRateHigh pending');
+    // The AI fault costs no login availability.
+    expect(now.filter((a) => a.startsWith('EdgeAvailabilityBurn'))).toEqual([]);
+    expect(
+      await queryPrometheus(prom, 'sli:ai_error_rate:ratio_rate5m > 0.05'),
+      'AI error rate above the alert threshold',
+    ).toHaveLength(1);
 
-    const report = await sloStatus(prom);
+    // The AI probe fails one run in three or so: slo status fails the deploy after such a run.
+    let report = await sloStatus(prom);
+    await until(async () => {
+      report = await sloStatus(prom);
+      return report.failingProbes.includes('ai');
+    }, 60_000);
     const text = formatSloStatus(report);
+    expect(report.failingProbes, text).toContain('ai');
+    expect(report.pass, text).toBe(false);
     expect(
       report.rows.filter((r) => r.state === 'no data'),
       text,
     ).toEqual([]);
-    expect(
-      report.rows.find((r) => r.slo === 'login' && r.objective === 'availability')!.state,
-      text,
-    ).toBe('exhausted');
-    // The AI probe always fails; the login probe fails with most logins (its last run decides).
-    expect(report.failingProbes).toContain('ai');
-    expect(report.pass).toBe(false);
     expect(text).toMatch(/^login +availability +99\.90% /m);
-  }, 45_000);
+  }, 150_000);
 });

@@ -87,10 +87,20 @@ describe('weekly digest recorder', () => {
     );
   });
 
+  it('exports every outcome at 0 from the start, so rate() counts the first run’s digests', async () => {
+    h = setupTelemetry();
+    createDigestRecorder(h.telemetry);
+    const text = await h.telemetry.metricsText();
+    for (const outcome of ['on_time', 'late', 'failed'])
+      expect(text).toMatch(
+        new RegExp(`^digest_deliveries_total\\{[^}]*outcome="${outcome}"[^}]*\\} 0$`, 'm'),
+      );
+  });
+
   it('names a bad deadline option', () => {
     h = setupTelemetry();
     expect(() => createDigestRecorder(h!.telemetry, { deadlineHourUtc: 24 })).toThrow(
-      'digest.deadlineHourUtc must be an integer from 0 to 23, got 24',
+      'digest.deadlineHourUtc must be an integer in [0, 23], got 24',
     );
   });
 });

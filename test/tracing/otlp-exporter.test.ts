@@ -1,7 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
-import { createFailureReporter } from '../../src/tracing/otlp/failure-log.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { startFaultyCollector, type FaultyCollector } from '../helpers/faulty-collector.js';
 import { createLogCapture, type LogLine } from '../helpers/log-capture.js';
@@ -149,30 +148,6 @@ describe('OTLP/HTTP exporter answers', () => {
     await until(() => dropped(t, 'export_failed') === 1, 'the failed export');
     expect(exportWarnings(lines)).toEqual([
       "stacklight: span export failed: connection refused (ECONNREFUSED); the batch's spans are dropped and counted",
-    ]);
-  });
-});
-
-describe('export failure warnings', () => {
-  it('logs the first failure, then at most one a minute with the count in between', () => {
-    let now = 0;
-    const said: string[] = [];
-    const report = createFailureReporter(
-      (m) => said.push(m),
-      60_000,
-      () => now,
-    );
-    report('a');
-    now = 30_000;
-    report('b');
-    report('c');
-    now = 60_001;
-    report('d');
-    now = 90_000;
-    report('e');
-    expect(said).toEqual([
-      "span export failed: a; the batch's spans are dropped and counted",
-      "span export failed: d; the batch's spans are dropped and counted (2 more exports failed since the last warning)",
     ]);
   });
 });

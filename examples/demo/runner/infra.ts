@@ -1,13 +1,13 @@
 /**
  * What the demo starts around the services: free ports, Redis (the one on
  * REDIS_URL, else a local redis-server), the PostgreSQL check, a mock broker
- * that sometimes answers 429, and Prometheus.
+ * that sometimes answers 429 (and a mock S3), and Prometheus.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { openSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,12 +86,23 @@ export async function postgresAnswers(url: string): Promise<boolean> {
 }
 
 /**
- * The broker's trades API, mocked: `GET /api/v3/myTrades?symbol&page` gives
- * 50 trades after 20–60 ms, or a 429 with `Retry-After: 1` at `rate429`.
+ * The vendors' APIs, mocked. The broker: `GET /api/v3/myTrades?symbol&page`
+ * gives 50 trades after 20–60 ms, or a 429 with `Retry-After: 1` at
+ * `rate429`. S3: `PUT /digests/<key>` stores nothing and answers 200, except
+ * every other request, which gets 503 SlowDown (S3 throttling a new prefix).
  */
 export async function startBroker(rate429: number): Promise<{ url: string; server: Server }> {
+  let puts = 0;
   const server = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://broker');
+    if (req.method === 'PUT' && url.pathname.startsWith('/digests/')) {
+      req.resume();
+      return void req.on('end', () =>
+        ++puts % 2 === 1
+          ? res.writeHead(503).end('<Error><Code>SlowDown</Code></Error>')
+          : res.writeHead(200).end(),
+      );
+    }
     if (url.pathname !== '/api/v3/myTrades') return void res.writeHead(404).end();
     if (Math.random() < rate429)
       return void res.writeHead(429, { 'retry-after': '1' }).end('{"code":-1003}');
@@ -138,7 +149,8 @@ export async function startPrometheus(
       ? []
       : readdirSync(rulesDir)
           .filter((f) => /\.ya?ml$/.test(f))
-          .map((f) => join(rulesDir, f));
+          // Absolute: Prometheus reads rule_files relative to its config file's folder.
+          .map((f) => resolve(rulesDir, f));
   const jobs = targets.map((t) => {
     const url = new URL(t.url);
     return [

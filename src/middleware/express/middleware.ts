@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TelemetryContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
-import type { Telemetry } from '../../init.js';
+import type { Telemetry } from '../../types.js';
 import { statusOfError } from '../conventions.js';
 import { pathOf, serveEndpoint, writeDraining, writeJson } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';

@@ -8,7 +8,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { ConfigError } from '../../errors.js';
-import type { Telemetry } from '../../init.js';
+import type { Telemetry } from '../../types.js';
 import { HEALTH_BODY } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { watchClientErrors, watchUnhookedResponses } from '../rejected.js';
@@ -242,7 +242,7 @@ function stacklightFastify(
   );
 
   if (fastifyLogsRequests(fastify)) {
-    lifecycle.warnOnce(
+    lifecycle.errors.warn(
       'fastify-request-logging',
       "Fastify's own request logging is on, so requests and errors are logged twice. Create Fastify without a logger " +
         '(the default) or with `logController: new LogController({ disableRequestLogging: true })`.',
