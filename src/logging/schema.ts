@@ -15,9 +15,12 @@
 export type LogFieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
 
 /**
- * The types a service may give its own log fields (`logging.fields`): the
- * JSON Schema types of the line's own fields, plus `boolean`.
+ * A type a service may give one of its own log fields (`logging.fields`):
+ * the JSON Schema types of the line's own fields, plus `boolean`.
  */
+export type DeclaredFieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+
+/** Every {@link DeclaredFieldType}, in the order error messages list them. */
 export const DECLARED_FIELD_TYPES = [
   'string',
   'integer',
@@ -25,10 +28,7 @@ export const DECLARED_FIELD_TYPES = [
   'boolean',
   'object',
   'array',
-] as const satisfies readonly LogFieldType[];
-
-/** A type of {@link DECLARED_FIELD_TYPES}. */
-export type DeclaredFieldType = (typeof DECLARED_FIELD_TYPES)[number];
+] as const satisfies readonly (DeclaredFieldType & LogFieldType)[];
 
 /**
  * `logging.fields`: a service's own log fields, name → JSON type, e.g.

@@ -1,9 +1,13 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Logger } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { init, isStacklightError, type Telemetry } from '../../src/index.js';
 import { buildLogJsonSchema } from '../../src/logging/json-schema.js';
-import type { LogFieldDeclarations } from '../../src/logging/schema.js';
+import {
+  DECLARED_FIELD_TYPES,
+  type DeclaredFieldType,
+  type LogFieldDeclarations,
+} from '../../src/logging/schema.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 
 const FIELDS = {
@@ -155,6 +159,11 @@ describe('logging.fields', () => {
     expect(() => start(['tenant'] as unknown as LogFieldDeclarations)).toThrow(
       'logging.fields must be an object of field names to types',
     );
+  });
+
+  it('lists every declarable type in DECLARED_FIELD_TYPES', () => {
+    expectTypeOf<(typeof DECLARED_FIELD_TYPES)[number]>().toEqualTypeOf<DeclaredFieldType>();
+    expect(DECLARED_FIELD_TYPES).toHaveLength(6);
   });
 
   it('types the logger by the declaration (checked by typecheck)', () => {
