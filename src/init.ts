@@ -32,6 +32,7 @@ import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
 import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from './shutdown.js';
 import { createFailureReporter } from './tracing/otlp/failure-log.js';
 import { forwardOtelDiag } from './tracing/diag.js';
+import { reportGuard } from './internals/guard.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
 import type { DiagnosticsLevel, StacklightOptions } from './types.js';
@@ -229,6 +230,7 @@ export function init(options: StacklightOptions = {}): Telemetry {
   };
   config.warnings.forEach((w, i) => warnOnce(`config#${i}`, w));
   for (const w of tracing.warnings) warnOnce('otel-globals', w);
+  for (const g of [...logging.guards, ...(tracing.guards ?? [])]) reportGuard(g, warnOnce);
   const dup = checkDuplicateCopies();
   if (dup) warnOnce('duplicate-copies', dup);
   const prom = checkPrometheusClients();

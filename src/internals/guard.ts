@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/**
+ * Version guards for the private internals stacklight borrows from its
+ * dependencies (see the header of each module in this folder for what is
+ * read). A fast path that reads another library's private parts is taken
+ * only when the installed version is in a range CI runs (the lockfile's
+ * versions and, through `scripts/newest-peers.mjs`, the newest published
+ * ones); otherwise the public path is taken and a one-time diagnostic says
+ * so. The check runs once, at load or at first use, never per call.
+ */
+
+/** Versions from `from` (inclusive) up to `below` (exclusive), `x.y.z`. */
+export interface TestedRange {
+  readonly from: string;
+  readonly below: string;
+}
+
+/** What one module of this folder declares about its dependency. */
+export interface GuardSpec {
+  /** npm package name. */
+  readonly name: string;
+  /** The versions CI runs the fast path on. */
+  readonly tested: readonly TestedRange[];
+  /** What the fast path is, for the diagnostic ("the direct log line writer"). */
+  readonly fastPath: string;
+  /** What is used instead, for the diagnostic ("pino's own serializer"). */
+  readonly publicPath: string;
+}
+
+/** The decision for one dependency, taken once. */
+export interface Guard {
+  readonly name: string;
+  /** Installed version; `undefined` when it could not be read (a bundle). */
+  readonly version: string | undefined;
+  /** `true`: the fast path (private internals) is used. */
+  readonly fast: boolean;
+  /** The diagnostic when `fast` is false. */
+  readonly warning: string | undefined;
+}
+
+type Triple = [number, number, number];
+
+/** `x.y.z` as numbers; `undefined` for anything else, a prerelease included (never tested). */
+function parse(version: string): Triple | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  return m === null ? undefined : [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+function compare(a: Triple, b: Triple): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** Whether `version` is inside one of `ranges`. */
+export function inTestedRange(version: string, ranges: readonly TestedRange[]): boolean {
+  const v = parse(version);
+  if (v === undefined) return false;
+  return ranges.some((r) => {
+    const from = parse(r.from);
+    const below = parse(r.below);
+    return (
+      from !== undefined && below !== undefined && compare(v, from) >= 0 && compare(v, below) < 0
+    );
+  });
+}
+
+/** The ranges as text: `>=10.4.0 <11.0.0`. */
+export function rangeText(ranges: readonly TestedRange[]): string {
+  return ranges.map((r) => `>=${r.from} <${r.below}`).join(' || ');
+}
+
+/** Decides between the fast and the public path for `version` of `spec.name`. */
+export function decide(spec: GuardSpec, version: string | undefined): Guard {
+  const fast = version !== undefined && inTestedRange(version, spec.tested);
+  let warning: string | undefined;
+  if (!fast) {
+    const what =
+      version === undefined
+        ? `the installed ${spec.name} version could not be read`
+        : `${spec.name} ${version} is outside the versions its fast path is tested with (${rangeText(spec.tested)})`;
+    warning =
+      `${what}; ${spec.fastPath} is off and ${spec.publicPath} is used instead ` +
+      `(same output, more CPU per call). Fix: update stacklight, or install a tested ${spec.name} version.`;
+  }
+  return { name: spec.name, version, fast, warning };
+}
+
+/**
+ * The version of `pkg` as `require` resolves it from `base` (a file URL or
+ * path): its `package.json`, found by walking up from its entry point (some
+ * packages do not export `./package.json`). `undefined` when it cannot be
+ * read — a bundled service, for instance. Never throws.
+ */
+export function installedVersion(pkg: string, base: string): string | undefined {
+  try {
+    let dir = dirname(createRequire(base).resolve(pkg));
+    for (;;) {
+      try {
+        const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+          name?: unknown;
+          version?: unknown;
+        };
+        if (json.name === pkg && typeof json.version === 'string') return json.version;
+      } catch {
+        // no package.json here: keep walking
+      }
+      const up = dirname(dir);
+      if (up === dir) return undefined;
+      dir = up;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** A guard computed on first use and kept (one check per process). */
+export function lazyGuard(spec: GuardSpec, version: () => string | undefined): () => Guard {
+  let guard: Guard | undefined;
+  return () => (guard ??= decide(spec, version()));
+}
+
+const reported = new WeakSet<Guard>();
+
+/**
+ * Hands the diagnostic of a guard on the public path to `warn`, once per
+ * guard (once per process for the modules' own guards).
+ */
+export function reportGuard(guard: Guard, warn: (key: string, message: string) => void): void {
+  if (guard.fast || guard.warning === undefined || reported.has(guard)) return;
+  reported.add(guard);
+  warn(`internals:${guard.name}`, guard.warning);
+}

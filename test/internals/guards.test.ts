@@ -1,0 +1,315 @@
+/**
+ * Every private internal stacklight reads of a dependency sits behind a
+ * version guard (src/internals/). These tests run each fast path and its
+ * public path on the same input and require the same user-visible result
+ * (log lines, flushed files, route templates, exported spans), and check
+ * that a version outside the tested range takes the public path with one
+ * diagnostic.
+ */
+import { readFileSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { context, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import express5 from 'express';
+import express4 from 'express4';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { runWithContext } from '../../src/context.js';
+import { stacklightPlugin } from '../../src/fastify.js';
+import { init, type Telemetry } from '../../src/index.js';
+import { EXPRESS, expressGuard } from '../../src/internals/express.js';
+import { FASTIFY, fastifyGuard } from '../../src/internals/fastify.js';
+import {
+  decide,
+  inTestedRange,
+  installedVersion,
+  reportGuard,
+  type Guard,
+} from '../../src/internals/guard.js';
+import { OTEL_SDK, otelSdkGuard } from '../../src/internals/otel-sdk.js';
+import { PINO, pinoGuard } from '../../src/internals/pino.js';
+import { SONIC_BOOM, sonicBoomGuard } from '../../src/internals/sonic-boom.js';
+import { createLogger, type LoggerSetup } from '../../src/logging/index.js';
+import { requestLineOf } from '../../src/logging/request-line.js';
+import { expressRouteTemplate } from '../../src/middleware/express/route-template.js';
+import { fastifyLogsRequests } from '../../src/middleware/fastify/plugin.js';
+import { createTracing, LIGHT_TRACER, type WithLightTracer } from '../../src/tracing/provider.js';
+import { createLogCapture } from '../helpers/log-capture.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+
+const require = createRequire(import.meta.url);
+const versionOf = (pkg: string): string =>
+  (require(`${pkg}/package.json`) as { version: string }).version;
+
+/** A guard as the public path sees it: the next major, never tested. */
+const outOfRange = (spec: typeof PINO): Guard => decide(spec, '99.0.0');
+
+describe('version guards', () => {
+  it('take the fast path on the versions installed by the lockfile', () => {
+    for (const guard of [pinoGuard(), sonicBoomGuard(), otelSdkGuard(), expressGuard()]) {
+      expect(guard, guard.name).toMatchObject({ fast: true, warning: undefined });
+    }
+    expect(fastifyGuard(Fastify().version).fast).toBe(true);
+  });
+
+  it('read the installed version from the package', () => {
+    expect(pinoGuard().version).toBe(versionOf('pino'));
+    expect(otelSdkGuard().version).toBe(versionOf('@opentelemetry/sdk-trace-base'));
+    expect(expressGuard().version).toBe(versionOf('express'));
+    expect(installedVersion('no-such-package-here', import.meta.url)).toBeUndefined();
+  });
+
+  it('accept only versions inside a tested range (prereleases never are)', () => {
+    const ranges = [{ from: '10.4.0', below: '11.0.0' }];
+    expect(inTestedRange('10.4.0', ranges)).toBe(true);
+    expect(inTestedRange('10.99.3', ranges)).toBe(true);
+    expect(inTestedRange('10.3.9', ranges)).toBe(false);
+    expect(inTestedRange('11.0.0', ranges)).toBe(false);
+    expect(inTestedRange('11.0.0-rc.1', ranges)).toBe(false);
+    expect(inTestedRange('10.5.0-beta.0', ranges)).toBe(false);
+    expect(inTestedRange('garbage', ranges)).toBe(false);
+    expect(decide(EXPRESS, '4.22.3').fast).toBe(true);
+    expect(decide(EXPRESS, '5.3.0').fast).toBe(true);
+    expect(decide(EXPRESS, '4.17.1').fast).toBe(false);
+  });
+
+  it('say what is off, why and what to do, once', () => {
+    const guard = decide(PINO, '11.0.0');
+    expect(guard.fast).toBe(false);
+    expect(guard.warning).toBe(
+      "pino 11.0.0 is outside the versions its fast path is tested with (>=10.4.0 <11.0.0); stacklight's direct log line writer is off " +
+        "and pino's own serializer and stream writes is used instead (same output, more CPU per call). " +
+        'Fix: update stacklight, or install a tested pino version.',
+    );
+    expect(decide(PINO, undefined).warning).toMatch(
+      /^the installed pino version could not be read; /,
+    );
+    const warned: Array<[string, string]> = [];
+    const warn = (key: string, message: string): void => void warned.push([key, message]);
+    reportGuard(guard, warn);
+    reportGuard(guard, warn);
+    reportGuard(pinoGuard(), warn); // fast: nothing to say
+    expect(warned).toEqual([['internals:pino', guard.warning]]);
+  });
+});
+
+describe('pino: public path', () => {
+  const setup = (capture: ReturnType<typeof createLogCapture>): LoggerSetup => ({
+    service: 'edge',
+    env: 'test',
+    region: 'eu-west-1',
+    level: 'trace',
+    stackTraces: false,
+    destination: capture.stream,
+  });
+  const noTs = (text: string): string => text.replace(/"ts":"[^"]*"/g, '"ts":"-"');
+  const SPAN = trace.wrapSpanContext({
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: TraceFlags.SAMPLED,
+  });
+
+  function run(guard: Guard): { text: string; handle: ReturnType<typeof createLogger> } {
+    const capture = createLogCapture();
+    const handle = createLogger(setup(capture), { pino: guard, sonicBoom: sonicBoomGuard() });
+    const { logger } = handle;
+    logger.info({ status: 200, latency_ms: 12.5, route: '/orders/:id' }, 'request completed');
+    logger.warn('plain "quoted" \\ message\n');
+    logger.error({ err: new Error('boom'), unknown: { nested: [1, 'two'] } }, 'failed');
+    logger.child({ userId: 'u-1', tenant: 'acme' }).info({ jobId: 'j1' }, 'child line');
+    runWithContext({ requestId: 'r-1', route: '/users/:id', method: 'GET' }, () => {
+      context.with(trace.setSpan(context.active(), SPAN), () => {
+        logger.info({ status: 404, latency_ms: 3 }, 'in a request');
+        const write = requestLineOf(logger);
+        if (write === undefined || !write('info', 200, 1.25, 'request completed')) {
+          logger.info({ status: 200, latency_ms: 1.25 }, 'request completed');
+        }
+      });
+    });
+    return { text: noTs(capture.text()), handle };
+  }
+
+  it('writes the same lines with pino serializing and writing them itself', () => {
+    const fast = run(pinoGuard());
+    const slow = run(outOfRange(PINO));
+    const own = (l: pino.Logger) => Object.prototype.hasOwnProperty.call(l, pino.symbols.asJsonSym);
+    expect(own(fast.handle.logger)).toBe(true);
+    expect(own(slow.handle.logger)).toBe(false);
+    expect(requestLineOf(slow.handle.logger)).toBeUndefined();
+    expect(slow.text.split('\n').filter(Boolean)).toHaveLength(6);
+    expect(slow.text).toBe(fast.text);
+    expect(slow.handle.guards.map((g) => g.name)).toEqual(['pino']);
+  });
+});
+
+describe('sonic-boom: public path', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stacklight-guard-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [name, guard] of [
+    ['fast', sonicBoomGuard()],
+    ['public', outOfRange(SONIC_BOOM)],
+  ] as const) {
+    it(`flush() writes out what a buffering pino.destination() holds (${name} path)`, async () => {
+      const path = join(dir, `${name}.log`);
+      const fd = openSync(path, 'w');
+      const destination = pino.destination({ dest: fd, sync: false, minLength: 4096 });
+      const { logger, flush, guards } = createLogger(
+        { service: 'edge', env: 'test', level: 'info', stackTraces: false, destination },
+        { pino: pinoGuard(), sonicBoom: guard },
+      );
+      expect(guards).toContain(guard);
+      for (let i = 0; i < 5; i++) logger.info({ status: 200, latency_ms: i }, 'line');
+      expect(readFileSync(path, 'utf8')).toBe(''); // all below minLength, held
+      await flush();
+      const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+      expect(lines.map((l) => (JSON.parse(l) as { latency_ms: number }).latency_ms)).toEqual([
+        0, 1, 2, 3, 4,
+      ]);
+      closeSync(fd);
+    });
+  }
+});
+
+describe('express: public path', () => {
+  const servers: Array<{ close(): unknown }> = [];
+  afterEach(() => {
+    for (const s of servers.splice(0)) s.close();
+  });
+
+  async function templates(
+    express: typeof express5,
+    guard: Guard | undefined,
+  ): Promise<Record<string, string | undefined>> {
+    const app = express();
+    const seen: Record<string, string | undefined> = {};
+    const record = (req: Parameters<typeof expressRouteTemplate>[0] & { originalUrl?: string }) => {
+      seen[req.originalUrl ?? ''] = expressRouteTemplate(req, guard);
+    };
+    app.get('/health/:probe', (req, res) => {
+      record(req);
+      res.end();
+    });
+    const orgs = express.Router({ mergeParams: true });
+    orgs.get('/items/:id', (req, res) => {
+      record(req);
+      res.end();
+    });
+    app.use('/api/orgs/:orgId', orgs);
+    const server = app.listen(0);
+    servers.push(server);
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const url of ['/health/live', '/api/orgs/42/items/7'])
+      await (await fetch(base + url)).text();
+    return seen;
+  }
+
+  for (const [major, express] of [
+    ['Express 5', express5],
+    ['Express 4', express4 as unknown as typeof express5],
+  ] as const) {
+    it(`gives the same templates from req.route, baseUrl and params (${major})`, async () => {
+      const expected = {
+        '/health/live': '/health/:probe',
+        '/api/orgs/42/items/7': '/api/orgs/:orgId/items/:id',
+      };
+      expect(await templates(express, undefined)).toEqual(expected);
+      expect(await templates(express, outOfRange(EXPRESS))).toEqual(expected);
+    });
+  }
+});
+
+describe('fastify: public path', () => {
+  it('reads only the top-level option, and the plugin warns once', async () => {
+    const guard = outOfRange(FASTIFY);
+    expect(fastifyLogsRequests(Fastify({ logger: true }), guard)).toBe(true);
+    expect(fastifyLogsRequests(Fastify({ logger: true }), fastifyGuard('5.12.8'))).toBe(true);
+    expect(fastifyLogsRequests(Fastify(), guard)).toBe(false);
+
+    const capture = createLogCapture();
+    const telemetry = init({
+      service: 'edge',
+      env: 'test',
+      logging: { destination: capture.stream },
+      metrics: { defaultMetrics: false },
+      tracing: { exporter: 'none' },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const app = Fastify();
+        // fastify-plugin itself refuses a Fastify other than 5.x: a prerelease is what passes it untested.
+        Object.defineProperty(app, 'version', { value: '5.0.0-rc.1' });
+        await app.register(stacklightPlugin, { telemetry });
+        app.get('/x', async () => 'ok');
+        expect((await app.inject('/x')).statusCode).toBe(200);
+        await app.close();
+      }
+      const warnings = capture.lines().filter((l) => String(l['msg']).includes('fastify 5.0.0-rc.1'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!['msg']).toBe(`stacklight/fastify: ${fastifyGuard('5.0.0-rc.1').warning}`);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+});
+
+describe('OpenTelemetry SDK: public path', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it("makes SDK spans, exported as the light span's would be", async () => {
+    const exported = [];
+    for (const guard of [otelSdkGuard(), outOfRange(OTEL_SDK)]) {
+      const config = resolveConfig(
+        {
+          service: 'edge',
+          env: 'test',
+          tracing: { exporter: 'otlp', endpoint: receiver.url, scheduledDelayMs: 10 },
+        },
+        {},
+      );
+      const room = createTracing(
+        config,
+        () => undefined,
+        {},
+        () => undefined,
+        guard,
+      );
+      try {
+        expect(room.guards).toEqual([guard]);
+        const light = (room.tracer as WithLightTracer)[LIGHT_TRACER];
+        expect(light !== undefined).toBe(guard.fast);
+        const tracer = light ?? room.tracer;
+        const span = tracer.startSpan(`GET /orders/:id ${guard.fast}`, {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': 'GET' },
+        });
+        span.setAttribute('http.response.status_code', 200);
+        span.end();
+        await room.forceFlush();
+        const [got] = await receiver.waitForSpans((s) => s.some((x) => x.name === span.name));
+        exported.push(receiver.spans.find((x) => x.name === span.name)!);
+        expect(got).toBeDefined();
+      } finally {
+        await room.shutdown();
+      }
+    }
+    const shape = (s: (typeof exported)[number]) => ({
+      kind: s.kind,
+      attributes: s.attributes,
+      status: s.status,
+    });
+    expect(shape(exported[1]!)).toEqual(shape(exported[0]!));
+  });
+});
