@@ -79,7 +79,7 @@ export function decide(spec: GuardSpec, version: string | undefined): Guard {
     const what =
       version === undefined
         ? `the installed ${spec.name} version could not be read`
-        : `${spec.name} ${version} is outside the versions its fast path is tested with (${rangeText(spec.tested)})`;
+        : `${spec.name} ${version} is outside the versions stacklight's fast path is tested with (${rangeText(spec.tested)})`;
     warning =
       `${what}; ${spec.fastPath} is off and ${spec.publicPath} is used instead ` +
       `(same output, more CPU per call). Fix: update stacklight, or install a tested ${spec.name} version.`;
