@@ -20,9 +20,9 @@ import { join, resolve } from 'node:path';
 const repo = resolve(import.meta.dirname, '..');
 
 /**
- * What is installed, newest first: `[name as installed, spec]`. Express 4
- * and BullMQ 5 are the repository's npm aliases (`express4`, `bullmq5`),
- * so both majors of each run in one install.
+ * What is installed: `[name as installed, spec]`. Express 4 and BullMQ 5 are
+ * the repository's npm aliases (`express4`, `bullmq5`), so both majors of
+ * each run in one install.
  */
 const PEERS = [
   ['pino', 'pino@latest'],
@@ -31,12 +31,22 @@ const PEERS = [
   ['express4', 'express4@npm:express@4'],
   ['bullmq', 'bullmq@6'],
   ['bullmq5', 'bullmq5@npm:bullmq@5'],
-  ['@opentelemetry/api', '@opentelemetry/api@1'],
   ['@opentelemetry/core', '@opentelemetry/core@2'],
   ['@opentelemetry/resources', '@opentelemetry/resources@2'],
   ['@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace-base@2'],
   ['@opentelemetry/sdk-trace-node', '@opentelemetry/sdk-trace-node@2'],
   ['@opentelemetry/context-async-hooks', '@opentelemetry/context-async-hooks@2'],
+];
+
+/**
+ * Packages that come with one above, at the newest version its range
+ * accepts (what a service installing it gets): `[name, of, field]`.
+ * sonic-boom is pino's destination; the OpenTelemetry API is a peer of the
+ * SDK, whose range can trail the newest API release.
+ */
+const FOLLOWERS = [
+  ['sonic-boom', 'pino@latest', 'dependencies'],
+  ['@opentelemetry/api', '@opentelemetry/sdk-trace-base@2', 'peerDependencies'],
 ];
 
 /**
@@ -54,6 +64,14 @@ const TESTS = [
   'test/events',
   'test/faults',
 ];
+
+/** The `field` of the newest version of `spec` (`npm view`: one value or, for a range, one per version). */
+function newestField(spec, field) {
+  const out = JSON.parse(
+    execFileSync('npm', ['view', spec, field, '--json'], { cwd: repo, encoding: 'utf8' }),
+  );
+  return Array.isArray(out) ? out[out.length - 1] : out;
+}
 
 const npm = (cwd, args) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund'], {
@@ -90,23 +108,30 @@ try {
 
   console.log(`copy in ${dir}; npm ci`);
   npm(dir, ['ci', '--prefer-offline']);
-  const locked = Object.fromEntries(
-    [...PEERS.map(([name]) => name), 'sonic-boom'].map((name) => [name, versionIn(dir, name)]),
-  );
+  const names = [...PEERS, ...FOLLOWERS].map(([name]) => name);
+  const locked = Object.fromEntries(names.map((name) => [name, versionIn(dir, name)]));
 
-  npm(dir, ['install', '--no-save', '--prefer-online', ...PEERS.map(([, spec]) => spec)]);
-  // sonic-boom comes with pino: the newest version pino's own range accepts.
-  const pinoDeps = JSON.parse(readFileSync(join(dir, 'node_modules/pino/package.json'), 'utf8'));
-  const sonicRange = pinoDeps.dependencies['sonic-boom'];
-  npm(dir, ['install', '--no-save', '--prefer-online', `sonic-boom@${sonicRange}`]);
+  // One install: the followers' ranges are read first, so npm resolves once.
+  const follow = FOLLOWERS.map(([name, of, field]) => {
+    const range = newestField(of, field)[name];
+    return { name, of, range, spec: `${name}@${range}` };
+  });
+  npm(dir, [
+    'install',
+    '--no-save',
+    '--prefer-online',
+    ...PEERS.map(([, spec]) => spec),
+    ...follow.map((f) => f.spec),
+  ]);
 
-  const rows = [...PEERS.map(([name]) => name), 'sonic-boom'].map((name) => {
+  const rows = names.map((name) => {
     const newest = versionIn(dir, name);
     return `  ${name.padEnd(36)} ${locked[name].padEnd(10)} → ${newest}`;
   });
   console.log(`\nnewest peers (lockfile → tested), installed in ${seconds(started)}:`);
   console.log(rows.join('\n'));
-  console.log(`  (sonic-boom: the newest of pino's range ${sonicRange})\n`);
+  for (const f of follow) console.log(`  (${f.name}: the newest of ${f.of}'s range ${f.range})`);
+  console.log('');
 
   const filters = process.argv.slice(2);
   const run = spawnSync(

@@ -33,6 +33,7 @@ import { createShutdownSequence, type ShutdownHook, type ShutdownPhase } from '.
 import { createFailureReporter } from './tracing/otlp/failure-log.js';
 import { forwardOtelDiag } from './tracing/diag.js';
 import { reportGuard } from './internals/guard.js';
+import { otelApiGuard } from './internals/otel-api.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
 import type { DiagnosticsLevel, StacklightOptions } from './types.js';
@@ -230,7 +231,9 @@ export function init(options: StacklightOptions = {}): Telemetry {
   };
   config.warnings.forEach((w, i) => warnOnce(`config#${i}`, w));
   for (const w of tracing.warnings) warnOnce('otel-globals', w);
-  for (const g of [...logging.guards, ...(tracing.guards ?? [])]) reportGuard(g, warnOnce);
+  for (const g of [...logging.guards, ...(tracing.guards ?? []), otelApiGuard()]) {
+    reportGuard(g, warnOnce);
+  }
   const dup = checkDuplicateCopies();
   if (dup) warnOnce('duplicate-copies', dup);
   const prom = checkPrometheusClients();

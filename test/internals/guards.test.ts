@@ -7,11 +7,20 @@
  * diagnostic.
  */
 import { readFileSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { context, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
 import express5 from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
@@ -30,6 +39,8 @@ import {
   reportGuard,
   type Guard,
 } from '../../src/internals/guard.js';
+import { NODE, nodeGuard } from '../../src/internals/node.js';
+import { OTEL_API, otelApiGuard } from '../../src/internals/otel-api.js';
 import { OTEL_SDK, otelSdkGuard } from '../../src/internals/otel-sdk.js';
 import { PINO, pinoGuard } from '../../src/internals/pino.js';
 import { SONIC_BOOM, sonicBoomGuard } from '../../src/internals/sonic-boom.js';
@@ -37,6 +48,10 @@ import { createLogger, type LoggerSetup } from '../../src/logging/index.js';
 import { requestLineOf } from '../../src/logging/request-line.js';
 import { expressRouteTemplate } from '../../src/middleware/express/route-template.js';
 import { fastifyLogsRequests } from '../../src/middleware/fastify/plugin.js';
+import type { HttpLifecycle } from '../../src/middleware/lifecycle.js';
+import { watchClientErrors } from '../../src/middleware/rejected.js';
+import { registeredApiVersion } from '../../src/tracing/otel-api.js';
+import { contextWithSpan, spanKeyUsable } from '../../src/tracing/span-context.js';
 import { createTracing, LIGHT_TRACER, type WithLightTracer } from '../../src/tracing/provider.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
@@ -50,7 +65,15 @@ const outOfRange = (spec: typeof PINO): Guard => decide(spec, '99.0.0');
 
 describe('version guards', () => {
   it('take the fast path on the versions installed by the lockfile', () => {
-    for (const guard of [pinoGuard(), sonicBoomGuard(), otelSdkGuard(), expressGuard()]) {
+    const guards = [
+      pinoGuard(),
+      sonicBoomGuard(),
+      otelSdkGuard(),
+      otelApiGuard(),
+      expressGuard(),
+      nodeGuard(),
+    ];
+    for (const guard of guards) {
       expect(guard, guard.name).toMatchObject({ fast: true, warning: undefined });
     }
     expect(fastifyGuard(Fastify().version).fast).toBe(true);
@@ -313,5 +336,68 @@ describe('OpenTelemetry SDK: public path', () => {
       status: s.status,
     });
     expect(shape(exported[1]!)).toEqual(shape(exported[0]!));
+  });
+});
+
+describe('OpenTelemetry API: public path', () => {
+  it('builds the same span context with trace.setSpan', () => {
+    expect(spanKeyUsable()).toBe(true);
+    expect(spanKeyUsable(outOfRange(OTEL_API).fast)).toBe(false);
+    const span = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    const key = createContextKey('guard test');
+    const parent = ROOT_CONTEXT.setValue(key, 'kept');
+    for (const fast of [true, false]) {
+      const ctx = contextWithSpan(parent, span, fast);
+      expect(trace.getSpan(ctx)).toBe(span);
+      expect(ctx.getValue(key)).toBe('kept');
+      expect(trace.getSpan(ctx.deleteValue(key))).toBe(span);
+      expect(trace.getSpan(trace.deleteSpan(ctx))).toBeUndefined();
+    }
+  });
+
+  it("does not read the API's global registry", () => {
+    expect(registeredApiVersion(false)).toBeUndefined();
+  });
+});
+
+describe('Node.js: public path', () => {
+  async function overlongHeaders(
+    node: Guard,
+  ): Promise<{ answer: string; rejected: number[]; warned: string[] }> {
+    const server = createServer((_req, res) => res.end());
+    const rejected: number[] = [];
+    const warned: string[] = [];
+    const lifecycle = {
+      recordRejected: (_method: unknown, status: number) => void rejected.push(status),
+      warnOnce: (key: string) => void warned.push(key),
+    } as unknown as HttpLifecycle;
+    watchClientErrors(server, lifecycle, node);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      await new Promise((r) => socket.on('close', r));
+      return { answer, rejected, warned };
+    } finally {
+      server.close();
+    }
+  }
+
+  it('counts a request Node cannot parse on both paths; only a tested Node answers it', async () => {
+    const fast = await overlongHeaders(nodeGuard());
+    expect(fast.answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(fast.rejected).toEqual([431]);
+    expect(fast.warned).toEqual([]);
+    const slow = await overlongHeaders(outOfRange(NODE));
+    expect(slow.answer).toBe('');
+    expect(slow.rejected).toEqual([431]);
+    expect(slow.warned).toEqual(['internals:node']);
   });
 });
