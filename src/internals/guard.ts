@@ -10,6 +10,20 @@ import { dirname, join } from 'node:path';
  * versions and, through `scripts/newest-peers.mjs`, the newest published
  * ones); otherwise the public path is taken and a one-time diagnostic says
  * so. The check runs once, at load or at first use, never per call.
+ *
+ * One module per dependency names each read and its public path: pino.ts,
+ * sonic-boom.ts, fastify.ts, express.ts, otel-sdk.ts, otel-api.ts, node.ts.
+ * Diagnostics go through the caller's existing one-time warning (`init()`'s
+ * `stacklight: …` line, an adapter's `stacklight/<adapter>: …` line).
+ *
+ * Known and not guarded here: `_errorHandler`, the mark @sentry/node puts on
+ * its own `uncaughtException` listener, which crash-handler.ts reads (to
+ * tell Sentry's handler from the service's) and sets on its own listener
+ * (so that Sentry does not count it as the service's). It decides whether
+ * the process ends after an uncaught exception, and without it neither side
+ * can tell the other apart, so there is no public path that is safe in both
+ * directions. (No test yet runs it with a service's own `Sentry.init` and
+ * its default integrations.)
  */
 
 /** Versions from `from` (inclusive) up to `below` (exclusive), `x.y.z`. */

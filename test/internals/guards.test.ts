@@ -27,7 +27,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { runWithContext } from '../../src/context.js';
+import { runWithContext, type TelemetryContext } from '../../src/context.js';
 import { stacklightPlugin } from '../../src/fastify.js';
 import { init } from '../../src/index.js';
 import { EXPRESS, expressGuard } from '../../src/internals/express.js';
@@ -44,7 +44,7 @@ import { OTEL_API, otelApiGuard } from '../../src/internals/otel-api.js';
 import { OTEL_SDK, otelSdkGuard } from '../../src/internals/otel-sdk.js';
 import { PINO, pinoGuard } from '../../src/internals/pino.js';
 import { SONIC_BOOM, sonicBoomGuard } from '../../src/internals/sonic-boom.js';
-import { createLogger, type LoggerSetup } from '../../src/logging/index.js';
+import { createLogger } from '../../src/logging/index.js';
 import { requestLineOf } from '../../src/logging/request-line.js';
 import { expressRouteTemplate } from '../../src/middleware/express/route-template.js';
 import { fastifyLogsRequests } from '../../src/middleware/fastify/plugin.js';
@@ -54,6 +54,8 @@ import { registeredApiVersion } from '../../src/tracing/otel-api.js';
 import { contextWithSpan, spanKeyUsable } from '../../src/tracing/span-context.js';
 import { createTracing, LIGHT_TRACER, type WithLightTracer } from '../../src/tracing/provider.js';
 import { createLogCapture } from '../helpers/log-capture.js';
+import { EXOTIC_CASES, KEY_CASES, STRING_CASES } from '../logging/adversarial.js';
+import { testLogger, type TestLogger } from '../logging/fixtures.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
 
 const require = createRequire(import.meta.url);
@@ -121,24 +123,16 @@ describe('version guards', () => {
 });
 
 describe('pino: public path', () => {
-  const setup = (capture: ReturnType<typeof createLogCapture>): LoggerSetup => ({
-    service: 'edge',
-    env: 'test',
-    region: 'eu-west-1',
-    level: 'trace',
-    stackTraces: false,
-    destination: capture.stream,
-  });
   const noTs = (text: string): string => text.replace(/"ts":"[^"]*"/g, '"ts":"-"');
   const SPAN = trace.wrapSpanContext({
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
     traceFlags: TraceFlags.SAMPLED,
   });
+  const guards = (pino: Guard) => ({ pino, sonicBoom: sonicBoomGuard() });
 
-  function run(guard: Guard): { text: string; handle: ReturnType<typeof createLogger> } {
-    const capture = createLogCapture();
-    const handle = createLogger(setup(capture), { pino: guard, sonicBoom: sonicBoomGuard() });
+  function run(guard: Guard): { text: string; handle: TestLogger } {
+    const handle = testLogger({}, guards(guard));
     const { logger } = handle;
     logger.info({ status: 200, latency_ms: 12.5, route: '/orders/:id' }, 'request completed');
     logger.warn('plain "quoted" \\ message\n');
@@ -153,7 +147,7 @@ describe('pino: public path', () => {
         }
       });
     });
-    return { text: noTs(capture.text()), handle };
+    return { text: noTs(handle.capture.text()), handle };
   }
 
   it('writes the same lines with pino serializing and writing them itself', () => {
@@ -166,6 +160,18 @@ describe('pino: public path', () => {
     expect(slow.text.split('\n').filter(Boolean)).toHaveLength(6);
     expect(slow.text).toBe(fast.text);
     expect(slow.handle.guards.map((g) => g.name)).toEqual(['pino']);
+  });
+
+  it('writes the same lines for every adversarial record', () => {
+    for (const c of [...KEY_CASES, ...STRING_CASES, ...EXOTIC_CASES]) {
+      const [fast, slow] = [pinoGuard(), outOfRange(PINO)].map((g) => {
+        const t = testLogger(c.setup, guards(g));
+        if (c.context) runWithContext(c.context as TelemetryContext, () => c.log(t.logger));
+        else c.log(t.logger);
+        return noTs(t.capture.text());
+      });
+      expect(slow, c.name).toBe(fast);
+    }
   });
 });
 
