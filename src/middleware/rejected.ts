@@ -9,10 +9,10 @@
  * goes through the middleware), and Node's 414 does not exist: an overlong
  * URL is part of the headers and answered 431.
  */
-import { reportGuard, type Guard } from '../internals/guard.js';
-import { nodeGuard } from '../internals/node.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { reportGuard, type Guard } from '../internals/guard.js';
+import { nodeGuard } from '../internals/node.js';
 import type { HttpLifecycle } from './lifecycle.js';
 
 /** The status Node answers a parser error with (as its default `clientError` handling does). */
