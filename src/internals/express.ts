@@ -33,6 +33,7 @@ export const EXPRESS: GuardSpec = {
   ],
   fastPath: 'the full route template across mounted routers',
   publicPath: 'the template from req.route, req.baseUrl and req.params',
+  consequence: 'under a router mounted without mergeParams, a mount parameter stays a raw value',
 };
 
 /** The decision for the Express the service resolves (stacklight's peer; read once). */

@@ -21,6 +21,7 @@ export const FASTIFY: GuardSpec = {
   tested: [{ from: '5.0.0', below: '6.0.0' }],
   fastPath: "the read of Fastify's log controller (request-logging check)",
   publicPath: 'the top-level disableRequestLogging option',
+  consequence: 'the double request-logging warning may show although a LogController turned it off',
 };
 
 const guards = new Map<string, Guard>();

@@ -42,6 +42,8 @@ export interface GuardSpec {
   readonly fastPath: string;
   /** What is used instead, for the diagnostic ("pino's own serializer"). */
   readonly publicPath: string;
+  /** What a service notices on the public path ("same lines, more CPU per line"). */
+  readonly consequence: string;
 }
 
 /** The decision for one dependency, taken once. */
@@ -96,7 +98,7 @@ export function decide(spec: GuardSpec, version: string | undefined): Guard {
         : `${spec.name} ${version} is outside the versions stacklight's fast path is tested with (${rangeText(spec.tested)})`;
     warning =
       `${what}; ${spec.fastPath} is off and ${spec.publicPath} is used instead ` +
-      `(same output, more CPU per call). Fix: update stacklight, or install a tested ${spec.name} version.`;
+      `(${spec.consequence}). Fix: update stacklight, or install a tested ${spec.name} version.`;
   }
   return { name: spec.name, version, fast, warning };
 }

@@ -23,6 +23,7 @@ export const NODE: GuardSpec = {
   ],
   fastPath: "Node's own answer to a request it cannot parse (431, 400)",
   publicPath: 'closing the connection without an answer',
+  consequence: 'a client sending headers too large gets a closed connection instead of a 431',
 };
 
 let guard: Guard | undefined;

@@ -24,6 +24,7 @@ export const OTEL_API: GuardSpec = {
   tested: [{ from: '1.9.0', below: '2.0.0' }],
   fastPath: "the one-object span context and the read of the API's global registry",
   publicPath: 'trace.setSpan()',
+  consequence: 'same context, more allocation per traced request',
 };
 
 /** The decision for the API copy stacklight imports (read once). */

@@ -26,6 +26,7 @@ export const OTEL_SDK: GuardSpec = {
   tested: [{ from: '2.12.1', below: '3.0.0' }],
   fastPath: "stacklight's light server span",
   publicPath: "the SDK's own span",
+  consequence: 'same spans, more CPU per traced request',
 };
 
 /** The decision for the sdk-trace-base stacklight loads (read once). */

@@ -24,6 +24,7 @@ export const SONIC_BOOM: GuardSpec = {
   tested: [{ from: '4.0.0', below: '5.0.0' }],
   fastPath: 'the exact flush of a pino.destination()',
   publicPath: "sonic-boom's own flush(cb)",
+  consequence: 'flush() may resolve before the write in flight lands; sonic-boom writes it at exit',
 };
 
 /** Where pino resolves its dependencies from. */

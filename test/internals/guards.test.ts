@@ -107,7 +107,7 @@ describe('version guards', () => {
     expect(guard.fast).toBe(false);
     expect(guard.warning).toBe(
       "pino 11.0.0 is outside the versions stacklight's fast path is tested with (>=10.4.0 <11.0.0); stacklight's direct log line writer is off " +
-        "and pino's own serializer and stream writes is used instead (same output, more CPU per call). " +
+        "and pino's own serializer and stream writes is used instead (same lines, more CPU per line). " +
         'Fix: update stacklight, or install a tested pino version.',
     );
     expect(decide(PINO, undefined).warning).toMatch(
