@@ -65,6 +65,15 @@ const TESTS = [
   'test/faults',
 ];
 
+/**
+ * Left out: crash.test.ts waits for a Sentry event from a child process that
+ * crashes while @sentry/node is still loading, and the crash flush is capped
+ * at 2 s; on a loaded machine or a cold disk cache (a fresh copy) loading
+ * Sentry takes longer, and the event is lost though no peer is involved.
+ * The main run keeps it.
+ */
+const EXCLUDED = ['test/init/crash.test.ts'];
+
 /** The `field` of the newest version of `spec` (`npm view`: one value or, for a range, one per version). */
 function newestField(spec, field) {
   const out = JSON.parse(
@@ -136,7 +145,12 @@ try {
   const filters = process.argv.slice(2);
   const run = spawnSync(
     process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', ...(filters.length > 0 ? filters : TESTS)],
+    [
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      ...(filters.length > 0 ? filters : TESTS),
+      ...EXCLUDED.flatMap((f) => ['--exclude', f]),
+    ],
     { cwd: dir, stdio: 'inherit', env: { ...process.env, CI: 'true' } },
   );
   status = run.status ?? 1;
