@@ -22,6 +22,8 @@ import { createMetrics } from './metrics/registry.js';
 import { checkDuplicateCopies, checkPrometheusClients } from './self-check.js';
 import { createShutdownSequence } from './shutdown.js';
 import { forwardOtelDiag } from './tracing/diag.js';
+import { reportGuard } from './internals/guard.js';
+import { otelApiGuard } from './internals/otel-api.js';
 import { createTracing } from './tracing/provider.js';
 import { createRedactor } from './logging/redact.js';
 import { shareParts } from './handle-parts.js';
@@ -178,6 +180,9 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
 
   config.warnings.forEach((w, i) => errors.warn(`config#${i}`, w));
   tracing.warnings.forEach((w, i) => errors.warn(`otel-globals#${i}`, w));
+  for (const g of [...logging.guards, ...(tracing.guards ?? []), otelApiGuard()]) {
+    reportGuard(g, (key, message) => errors.warn(key, message));
+  }
   const dup = checkDuplicateCopies();
   if (dup) errors.warn('duplicate-copies', dup);
   const prom = checkPrometheusClients();

@@ -40,11 +40,16 @@ interface FlushableStream {
  *
  * Resolves after `timeoutMs` in any case and never rejects: at shutdown a
  * stuck destination must not hold the process.
+ *
+ * The two sonic-boom cases read its private `_len`/`_writing`, only when
+ * `readSonicBoom` says they may (internals/sonic-boom.ts); otherwise a
+ * sonic-boom is flushed with its own `flush(cb)`, like any other stream.
  */
 export function flushDestination(
   logger: pino.Logger,
   destination: unknown,
   timeoutMs: number,
+  readSonicBoom: boolean,
 ): Promise<void> {
   const stream = destination as FlushableStream;
   return new Promise<void>((resolve) => {
@@ -126,6 +131,7 @@ export function flushDestination(
 
     try {
       if (
+        readSonicBoom &&
         (stream.minLength ?? 0) > 0 &&
         typeof stream._len === 'number' &&
         typeof stream.on === 'function' &&
@@ -133,7 +139,7 @@ export function flushDestination(
       ) {
         flushInRounds();
       } else {
-        if (stream._writing === true) waitFor(['drain', 'close', 'error']);
+        if (readSonicBoom && stream._writing === true) waitFor(['drain', 'close', 'error']);
         else if ((stream.writableLength ?? 0) > 0) pollUntilEmpty();
         if (typeof stream.flush === 'function') {
           pending += 1;

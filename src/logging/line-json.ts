@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import type pino from 'pino';
-import { S, type PinoInternals } from './pino-internals.js';
+import { ASJSON_CHANNEL, S, type PinoInternals } from '../internals/pino.js';
 import { TOP_LEVEL_FIELDS } from './schema.js';
 import { MARKERS } from './scrub.js';
 
@@ -25,7 +25,7 @@ import { MARKERS } from './scrub.js';
  * a key with no prepared text.
  */
 
-const asJsonChannel = tracingChannel('pino_asJson');
+const asJsonChannel = tracingChannel(ASJSON_CHANNEL);
 
 /** The fields of a line whose object could not be read, as the mixin marks them. */
 const UNSERIALIZABLE = `,"extra":{"fields":"${MARKERS.unserializable}"}`;

@@ -1,5 +1,8 @@
 import pino from 'pino';
 import { ConfigError } from '../errors.js';
+import type { Guard } from '../internals/guard.js';
+import { pinoGuard } from '../internals/pino.js';
+import { isPinoSonicBoom, sonicBoomGuard } from '../internals/sonic-boom.js';
 import { BatchedFdWriter, type LogDropReason } from './destination.js';
 import { flushDestination } from './flush.js';
 import { BOUND_EXTRA, BOUND_KEYS, createLineMixin, takeMixin, type LoggerState } from './line.js';
@@ -83,6 +86,19 @@ export interface LoggerHandle {
   release(): void;
   /** The redactor of this logger, for Sentry events and span attributes. */
   redactor: Redactor;
+  /**
+   * The version guards of the dependencies whose private internals this
+   * logger's fast paths read (internals/); `init()` reports those on the
+   * public path.
+   */
+  guards: readonly Guard[];
+}
+
+/** The version guards `createLogger` consults; tests pass out-of-range ones. */
+export interface LoggerGuards {
+  pino: Guard;
+  /** For a `pino.destination()` destination. */
+  sonicBoom: Guard;
 }
 
 const LEVELS: ReadonlySet<string> = new Set([...LOG_LEVELS, 'silent']);
@@ -171,7 +187,10 @@ export function batchedDestination(
  * logger.info({ status: 200, latency_ms: 12 }, 'request completed');
  * await flush();
  */
-export function createLogger(setup: LoggerSetup): LoggerHandle {
+export function createLogger(
+  setup: LoggerSetup,
+  guards: LoggerGuards = { pino: pinoGuard(), sonicBoom: sonicBoomGuard() },
+): LoggerHandle {
   if (!LEVELS.has(setup.level)) {
     throw new ConfigError('logging.level', setup.level, `one of ${[...LEVELS].join(', ')}`);
   }
@@ -234,12 +253,20 @@ export function createLogger(setup: LoggerSetup): LoggerHandle {
     throw new ConfigError('logging.redactPaths', setup.redactPaths, 'valid pino redact paths');
   }
   installBindingPolicy(logger, sanitizer, scrubMessage);
-  installLineJson(logger, Object.keys(fields));
-  installRequestLine(logger, scrub, options.redact === undefined);
+  // The direct writers read pino's internals: only on a tested pino.
+  if (guards.pino.fast) {
+    installLineJson(logger, Object.keys(fields));
+    installRequestLine(logger, scrub, options.redact === undefined);
+  }
+  const consulted: Guard[] = [guards.pino];
+  const sonicBoom = isPinoSonicBoom(stream);
+  if (sonicBoom) consulted.push(guards.sonicBoom);
+  const readSonicBoom = sonicBoom && guards.sonicBoom.fast;
   return {
     logger,
     redactor,
-    flush: (timeoutMs = 5000) => flushDestination(logger, stream, timeoutMs),
+    guards: consulted,
+    flush: (timeoutMs = 5000) => flushDestination(logger, stream, timeoutMs, readSonicBoom),
     release: () => {
       if (stream instanceof BatchedFdWriter) stream.release();
     },

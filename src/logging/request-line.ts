@@ -4,7 +4,7 @@ import { activeFrame, sharesTraceContext } from '../context.js';
 import { isLowerHex } from './context-fields.js';
 import { jsonString } from './line-json.js';
 import { BOUND_EXTRA, BOUND_KEYS, type LoggerState } from './line.js';
-import { S, type PinoInternals } from './pino-internals.js';
+import { S, type PinoInternals } from '../internals/pino.js';
 
 /**
  * The request line (`{status, latency_ms}` + a constant message, written once

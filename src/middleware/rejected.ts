@@ -11,6 +11,8 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { reportGuard, type Guard } from '../internals/guard.js';
+import { nodeGuard } from '../internals/node.js';
 import type { HttpLifecycle } from './lifecycle.js';
 
 /** The status Node answers a parser error with (as its default `clientError` handling does). */
@@ -38,10 +40,16 @@ const watched = new WeakSet<Server>();
  * answers as Node would have (listening turns Node's own answer off);
  * when the framework listens (Fastify), it only observes.
  */
-export function watchClientErrors(server: Server, lifecycle: HttpLifecycle): void {
+export function watchClientErrors(
+  server: Server,
+  lifecycle: HttpLifecycle,
+  node: Guard = nodeGuard(),
+): void {
   if (watched.has(server)) return;
   watched.add(server);
   const answer = server.listenerCount('clientError') === 0;
+  // Answering reads a private socket field: only on a Node.js CI runs.
+  if (answer) reportGuard(node, (key, message) => lifecycle.errors.warn(key, message));
   server.on(
     'clientError',
     function stacklightClientError(err: NodeJS.ErrnoException, socket: Duplex) {
@@ -52,6 +60,7 @@ export function watchClientErrors(server: Server, lifecycle: HttpLifecycle): voi
       // Node's default handling (lib/_http_server.js), reproduced.
       if (
         status !== undefined &&
+        node.fast &&
         socket.writable &&
         !(socket as { _httpMessage?: unknown })._httpMessage
       ) {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import * as ownApi from '@opentelemetry/api';
+import { GLOBAL_KEY, otelApiGuard } from '../internals/otel-api.js';
 
 /** The OpenTelemetry API module, as stacklight uses it. */
 export type OtelApi = typeof ownApi;
@@ -16,8 +17,6 @@ export interface ApiCopy {
 }
 
 const PKG = '@opentelemetry/api';
-// The API keeps its globals under this key, one per major version.
-const GLOBAL_KEY = Symbol.for('opentelemetry.js.api.1');
 
 function packageDir(file: string): string | undefined {
   const marker = `${sep}node_modules${sep}@opentelemetry${sep}api${sep}`;
@@ -85,8 +84,12 @@ function newer(a: string, b: string): boolean {
   return false;
 }
 
-/** The version of the API that registered the globals, if any did. */
-export function registeredApiVersion(): string | undefined {
+/**
+ * The version of the API that registered the globals, if any did; read from
+ * the API's private registry only on a tested API (internals/otel-api.ts).
+ */
+export function registeredApiVersion(fast: boolean = otelApiGuard().fast): string | undefined {
+  if (!fast) return undefined;
   const g = (globalThis as Record<symbol, { version?: string } | undefined>)[GLOBAL_KEY];
   return typeof g?.version === 'string' ? g.version : undefined;
 }

@@ -29,6 +29,8 @@ import type {
 } from '../types.js';
 import { StacklightContextManager } from '../context.js';
 import { SDK_VERSION } from '../version.js';
+import type { Guard } from '../internals/guard.js';
+import { otelSdkGuard } from '../internals/otel-sdk.js';
 import {
   BoundedBatchSpanProcessor,
   fromSpanExporter,
@@ -95,6 +97,8 @@ export interface TracingRoom {
   propagator: TextMapPropagator;
   /** Problems found while registering the OpenTelemetry globals, with their fix. */
   warnings: string[];
+  /** The version guard consulted for the light span (internals/otel-sdk.ts), if any. */
+  guards?: readonly Guard[];
   forceFlush(): Promise<void>;
   /**
    * Flushes and stops. When `signal` aborts (the shutdown budget of the
@@ -120,7 +124,8 @@ export type WithLightTracer = Tracer & { [LIGHT_TRACER]?: LightTracer };
  * sdk-trace-base 1.x had `Tracer.getSpanLimits()`; 2.x has no public getter
  * and keeps them in `_spanLimits` — read either. `undefined` when neither is
  * there (a future SDK): the caller then stays on the SDK path, whose limits
- * a light tracer could not be sure to match.
+ * a light tracer could not be sure to match. A private read: called only
+ * when the SDK's version passed its guard (internals/otel-sdk.ts).
  */
 export function sdkSpanLimits(tracer: Tracer): SpanLimits | undefined {
   const t = tracer as { getSpanLimits?: () => SpanLimits; _spanLimits?: unknown };
@@ -376,6 +381,7 @@ export function createTracing(
   setup: TracingSetup,
   onDrop: (reason: string, count: number) => void,
   onExportFailure: (reason: string) => void = noop,
+  sdkGuard: Guard = otelSdkGuard(),
 ): TracingRoom {
   // Strict W3C trace context plus baggage.
   const propagator = createW3CPropagator();
@@ -460,8 +466,10 @@ export function createTracing(
   const tracer = provider.getTracer('stacklight', SDK_VERSION);
   // Only when every processor is one stacklight knows: user processors get
   // SDK spans (their onStart, onEnding and whatever they read of the span).
-  const spanLimits = sdkSpanLimits(tracer);
-  if (t.spanProcessors.length === 0 && spanLimits !== undefined) {
+  // The light span borrows the SDK's internals: only on a tested SDK.
+  const light = t.spanProcessors.length === 0;
+  const spanLimits = light && sdkGuard.fast ? sdkSpanLimits(tracer) : undefined;
+  if (spanLimits !== undefined) {
     (tracer as WithLightTracer)[LIGHT_TRACER] = createLightTracer({
       sampler,
       spanLimits,
@@ -492,6 +500,7 @@ export function createTracing(
     provider,
     propagator,
     warnings,
+    guards: light ? [sdkGuard] : [],
     forceFlush: () => provider.forceFlush(),
     shutdown: async (signal) => {
       instrumentations.disable();

@@ -5,9 +5,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-
-/** OpenTelemetry's context key of the active span (`createContextKey` is `Symbol.for`). */
-const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+import { otelApiGuard, SPAN_KEY } from '../internals/otel-api.js';
 
 /**
  * A context that is `parent` plus one value. OpenTelemetry's own context
@@ -38,13 +36,22 @@ class ContextWithValue implements Context {
   }
 }
 
-/** Whether the installed API reads the span under that key (checked once). */
-const usable = ((): boolean => {
+/**
+ * Whether the API's private span key may be used (internals/otel-api.ts):
+ * a tested API version that reads the span back from it (checked once).
+ */
+export function spanKeyUsable(fast: boolean = otelApiGuard().fast): boolean {
+  if (!fast) return false;
   const probe = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
   return trace.getSpan(new ContextWithValue(ROOT_CONTEXT, SPAN_KEY, probe)) === probe;
-})();
+}
 
-/** `trace.setSpan(parent, span)`, in one small object (see {@link ContextWithValue}). */
-export function contextWithSpan(parent: Context, span: Span): Context {
-  return usable ? new ContextWithValue(parent, SPAN_KEY, span) : trace.setSpan(parent, span);
+const usable = spanKeyUsable();
+
+/**
+ * `trace.setSpan(parent, span)`, in one small object (see {@link ContextWithValue})
+ * when `fast` (default: the API passed its guard).
+ */
+export function contextWithSpan(parent: Context, span: Span, fast: boolean = usable): Context {
+  return fast ? new ContextWithValue(parent, SPAN_KEY, span) : trace.setSpan(parent, span);
 }

@@ -1,5 +1,6 @@
 import type pino from 'pino';
 import { createLogger, type LoggerHandle, type LoggerSetup } from '../../src/logging/index.js';
+import type { LoggerGuards } from '../../src/logging/logger.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 
 /** A logger writing to a capture, with the violations it reported. */
@@ -9,22 +10,31 @@ export interface TestLogger extends LoggerHandle {
   redactions: string[];
 }
 
-/** A logger of service `edge`, env `test`, level `trace`, writing to a capture. */
-export function testLogger(overrides: Partial<LoggerSetup> = {}): TestLogger {
+/**
+ * A logger of service `edge`, env `test`, level `trace`, writing to a
+ * capture; `guards` as `createLogger` takes them (default: the installed versions').
+ */
+export function testLogger(
+  overrides: Partial<LoggerSetup> = {},
+  guards?: LoggerGuards,
+): TestLogger {
   const capture = createLogCapture();
   const violations: Array<[string, string]> = [];
   const redactions: string[] = [];
-  const handle = createLogger({
-    service: 'edge',
-    env: 'test',
-    region: 'eu-west-1',
-    level: 'trace',
-    stackTraces: false,
-    destination: capture.stream,
-    onSchemaViolation: (kind, field) => violations.push([kind, field]),
-    onRedaction: (kind) => redactions.push(kind),
-    ...overrides,
-  });
+  const handle = createLogger(
+    {
+      service: 'edge',
+      env: 'test',
+      region: 'eu-west-1',
+      level: 'trace',
+      stackTraces: false,
+      destination: capture.stream,
+      onSchemaViolation: (kind, field) => violations.push([kind, field]),
+      onRedaction: (kind) => redactions.push(kind),
+      ...overrides,
+    },
+    guards,
+  );
   return { ...handle, capture, violations, redactions };
 }
 

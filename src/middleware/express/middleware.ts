@@ -5,6 +5,8 @@ import { ConfigError } from '../../errors.js';
 import type { Telemetry } from '../../types.js';
 import { statusOfError } from '../conventions.js';
 import { pathOf, serveEndpoint, writeDraining, writeJson } from '../endpoints.js';
+import { reportGuard } from '../../internals/guard.js';
+import { expressGuard } from '../../internals/express.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { watchClientErrors } from '../rejected.js';
 import { checkTelemetry, resolveHttpOptions } from '../options.js';
@@ -144,6 +146,8 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
     createContext,
     records: KEYED_RECORDS,
   });
+  // Route templates read Express's router tree only on a tested Express.
+  reportGuard(expressGuard(), (key, message) => lifecycle.errors.warn(key, message));
   const metricsHandler = t.metricsHandler;
 
   const endpoints = new Map<string, RouteDecision>();

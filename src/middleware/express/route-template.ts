@@ -19,6 +19,8 @@
  * (`/^\/files\/.*$/`), an array as its alternatives joined by `|`.
  */
 
+import type { Guard } from '../../internals/guard.js';
+import { expressGuard } from '../../internals/express.js';
 import { express4Alternatives, reverseExpress4Mount, trimSlash } from './express4-paths.js';
 
 /** The parts of an Express/router Layer read here (Express 4 and router 2). */
@@ -250,8 +252,15 @@ function findChains(
   }
 }
 
-function analyse(app: ExpressAppLike | undefined, route: { path?: unknown }): RouteInfo {
+function analyse(
+  app: ExpressAppLike | undefined,
+  route: { path?: unknown },
+  fast: boolean,
+): RouteInfo {
   const routeTemplate = pathTemplate(route.path);
+  // The router tree is Express's private state (internals/express.ts).
+  if (!fast)
+    return { constant: undefined, routeTemplate, appPrefix: '', appSegments: -1, chains: [] };
   // Sub-apps: the request is inside `app`; its mount paths (templates, kept
   // by Express as `mountpath`) prefix everything found in its own router.
   let appPrefix = '';
@@ -293,16 +302,19 @@ function dropSegments(path: string, n: number): string {
  * The route template of the request, or `undefined` when no route matched.
  * Reads `req.app` (the application the request is in) only the first time
  * a route is seen: every property read on an Express request is a cache
- * miss (see `KEYED_RECORDS`). Never throws.
+ * miss (see `KEYED_RECORDS`). Walks Express's router tree only when
+ * `guard` (default: the installed Express's) says its version is a tested
+ * one. Never throws.
  */
 export function expressRouteTemplate(
   req: ExpressRequestLike & { app?: ExpressAppLike },
+  guard?: Guard,
 ): string | undefined {
   const route = req.route;
   if (route === null || typeof route !== 'object') return undefined;
   let info = infos.get(route);
   if (info === undefined) {
-    info = analyse(req.app, route as { path?: unknown });
+    info = analyse(req.app, route as { path?: unknown }, (guard ?? expressGuard()).fast);
     infos.set(route, info);
   }
   if (info.constant !== undefined) return info.constant;

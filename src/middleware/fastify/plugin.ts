@@ -9,6 +9,8 @@ import type {
 import fp from 'fastify-plugin';
 import { ConfigError } from '../../errors.js';
 import type { Telemetry } from '../../types.js';
+import { reportGuard, type Guard } from '../../internals/guard.js';
+import { fastifyGuard, logControllerSetting } from '../../internals/fastify.js';
 import { HEALTH_BODY } from '../endpoints.js';
 import { DRAINING_BODY, HttpLifecycle } from '../lifecycle.js';
 import { watchClientErrors, watchUnhookedResponses } from '../rejected.js';
@@ -34,27 +36,14 @@ type RouteConfig = Record<PropertyKey, unknown> & { stacklight?: unknown };
  * Fastify's own request logging ("incoming request", "request completed",
  * and the default error handler's error line) would log every request and
  * every error a second time. Best effort: Fastify keeps the setting in its
- * (private) log controller, falling back to the deprecated top-level option.
+ * (private) log controller, read only on a tested Fastify (`guard`), falling
+ * back to the deprecated top-level option.
  */
-function fastifyLogsRequests(fastify: FastifyInstance): boolean {
+export function fastifyLogsRequests(fastify: FastifyInstance, guard: Guard): boolean {
   const level = (fastify.log as { level?: unknown }).level;
   if (typeof level !== 'string' || level === 'silent') return false;
   let disabled: unknown = fastify.initialConfig.disableRequestLogging;
-  for (
-    let o: object | null = fastify;
-    o !== null && o !== Object.prototype;
-    o = Object.getPrototypeOf(o) as object | null
-  ) {
-    const key = Object.getOwnPropertySymbols(o).find(
-      (s) => s.description === 'fastify.logController',
-    );
-    if (key !== undefined) {
-      disabled =
-        (o as Record<symbol, { disableRequestLogging?: unknown } | undefined>)[key]
-          ?.disableRequestLogging ?? disabled;
-      break;
-    }
-  }
+  if (guard.fast) disabled = logControllerSetting(fastify) ?? disabled;
   return disabled !== true && typeof disabled !== 'function';
 }
 
@@ -241,7 +230,9 @@ function stacklightFastify(
     },
   );
 
-  if (fastifyLogsRequests(fastify)) {
+  const guard = fastifyGuard(fastify.version);
+  reportGuard(guard, (key, message) => lifecycle.errors.warn(key, message));
+  if (fastifyLogsRequests(fastify, guard)) {
     lifecycle.errors.warn(
       'fastify-request-logging',
       "Fastify's own request logging is on, so requests and errors are logged twice. Create Fastify without a logger " +
