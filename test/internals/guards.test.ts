@@ -378,7 +378,7 @@ describe('Node.js: public path', () => {
     const warned: string[] = [];
     const lifecycle = {
       recordRejected: (_method: unknown, status: number) => void rejected.push(status),
-      warnOnce: (key: string) => void warned.push(key),
+      errors: { warn: (key: string) => void warned.push(key) },
     } as unknown as HttpLifecycle;
     watchClientErrors(server, lifecycle, node);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
