@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stacklightMiddleware } from '../../src/express.js';
 import { stacklightPlugin, type StacklightFastifyOptions } from '../../src/fastify.js';
-import { deferred, portOf, send, setupTelemetry, type Harness } from './harness.js';
+import { portOf, send, setupTelemetry, type Harness } from './harness.js';
 
 let h: Harness;
 let app: FastifyInstance | undefined;
@@ -89,49 +89,6 @@ describe('metrics endpoint', () => {
     expect(h.count('/healthz', 'GET', 200)).toBe(0);
     expect(h.count('/healthz', 'POST', 200)).toBe(0);
     expect(h.requestLines()).toEqual([]);
-  });
-});
-
-describe('Express while draining', () => {
-  it('refuses new work with a closing 503 JSON answer, readiness with a 503 body, HEAD bare', async () => {
-    h = setupTelemetry({ shutdownTimeoutMs: 10_000 });
-    const started = deferred();
-    const release = deferred();
-    const e = express();
-    e.use(stacklightMiddleware(h.telemetry, { readinessEndpoint: true }));
-    e.get('/slow', (_req, res) => {
-      started.resolve();
-      void release.promise.then(() => res.send('done'));
-    });
-    e.get('/users/:id', (_req, res) => void res.send('user'));
-    server = e.listen(0);
-    await new Promise((r) => server!.once('listening', r));
-    const port = portOf(server);
-    const slow = send(port, '/slow');
-    await started.promise;
-    const shutdown = h.telemetry.shutdown();
-    // The drain's grace is 0: new work is refused as soon as shutdown starts.
-    const refused = await send(port, '/users/1');
-    expect(refused.status).toBe(503);
-    expect(refused.headers['connection']).toBe('close');
-    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(refused.headers['cache-control']).toBe('no-store');
-    expect(refused.headers['content-length']).toBe(String(Buffer.byteLength(refused.body)));
-    expect(JSON.parse(refused.body)).toEqual({
-      error: 'Service Unavailable',
-      message: 'shutting down',
-    });
-    const ready = await send(port, '/readyz');
-    expect([ready.status, JSON.parse(ready.body)]).toEqual([
-      503,
-      { status: 'draining', checks: {} },
-    ]);
-    expect(ready.headers['content-type']).toBe('application/json; charset=utf-8');
-    const head = await send(port, '/readyz', { method: 'HEAD' });
-    expect([head.status, head.body]).toEqual([503, '']);
-    release.resolve();
-    expect((await slow).body).toBe('done');
-    await shutdown;
   });
 });
 
