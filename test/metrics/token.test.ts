@@ -25,6 +25,7 @@ const REFUSED: [string, Record<string, string>][] = [
   ['Bearer alone', { authorization: 'Bearer' }],
   ['the token without a scheme', { authorization: TOKEN }],
   ['the token as Basic', { authorization: `Basic ${TOKEN}` }],
+  ['the token under another scheme as long as Bearer', { authorization: `Digest ${TOKEN}` }],
   ['a prefix of the token', { authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
   ['the token with a suffix', { authorization: `Bearer ${TOKEN}x` }],
 ];

@@ -151,7 +151,21 @@ describe('graceful drain', () => {
     for (let i = 0; (await send(port, '/readyz')).status !== 503; i++) {
       if (i > 1000) throw new Error('readiness never turned 503');
     }
-    expect((await send(port, '/users/1')).status).toBe(503);
+    const refused = await send(port, '/users/1');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['connection']).toBe('close');
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(refused.headers['cache-control']).toBe('no-store');
+    expect(refused.headers['content-length']).toBe(String(Buffer.byteLength(refused.body)));
+    expect(JSON.parse(refused.body)).toEqual({
+      error: 'Service Unavailable',
+      message: 'shutting down',
+    });
+    const ready = await send(port, '/readyz');
+    expect(JSON.parse(ready.body)).toEqual({ status: 'draining', checks: {} });
+    expect(ready.headers['content-type']).toBe('application/json; charset=utf-8');
+    const head = await send(port, '/readyz', { method: 'HEAD' });
+    expect([head.status, head.body]).toEqual([503, '']);
     expect((await send(port, '/healthz')).status).toBe(200); // liveness stays up
     release.resolve();
     expect((await slow).body).toBe('done');

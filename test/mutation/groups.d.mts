@@ -2,6 +2,9 @@
 export interface MutationGroup {
   mutate: string[];
   tests: string[];
+  /** The group's floor: Stryker fails under it (`thresholds.break`). */
+  break: number;
 }
 export declare const GROUPS: Record<string, MutationGroup>;
 export declare function selectedGroups(): MutationGroup[];
+export declare function selectedGroupNames(): string[];

@@ -6,19 +6,26 @@
  * group (its dry run and report take minutes, not the whole set's); without
  * it, every group runs at once.
  *
+ * `break` is the group's floor: Stryker fails under it (`thresholds.break`,
+ * the lowest floor of the groups selected). It starts at the score the group
+ * reached less a margin and is only ever raised; 85 (issue 24's floor) for a
+ * group not measured to the end yet.
+ *
  * Shared by stryker.config.mjs and vitest.mutation.config.ts.
  */
 
-/** @type {Record<string, { mutate: string[]; tests: string[] }>} */
+/** @type {Record<string, { mutate: string[]; tests: string[]; break: number }>} */
 export const GROUPS = {
   // the metrics endpoint (bearer token, methods), series and the cap, the label cut
   metrics: {
     mutate: ['src/metrics/handler.ts', 'src/metrics/series.ts', 'src/middleware/endpoints.ts'],
     tests: [
-      'test/metrics/{token,instruments,exposition,series-guards}.test.ts',
-      'test/middleware/endpoints.test.ts',
+      'test/metrics/{token,endpoint-http,instruments,exposition,series-guards,label-scrub,rules}.test.ts',
+      'test/middleware/{endpoints,drain}.test.ts',
       'test/init/init.test.ts',
     ],
+    // measured 86.2 % (2026-12-06); the rest are listed as equivalent in REPORT.md
+    break: 85,
   },
   // redaction of log values, error causes and Sentry events
   redaction: {
@@ -33,6 +40,7 @@ export const GROUPS = {
       'test/logging/{redact,redaction-table,serialize-error,sentry,secrets-at-ingest,logger,request-line,line-json,child}.test.ts',
       'test/middleware/sentry-e2e.test.ts',
     ],
+    break: 85,
   },
   // string scrubbing (logs, spans) and span attribute values
   scrubbing: {
@@ -41,16 +49,19 @@ export const GROUPS = {
       'test/logging/{redact,redaction-table,serialize-error,logger,request-line,line-json,child,schema-policy}.test.ts',
       'test/tracing/{light-span,with-span}.test.ts',
     ],
+    break: 85,
   },
   // W3C trace context
   'trace-context': {
     mutate: ['src/tracing/traceparent.ts', 'src/tracing/tracestate.ts'],
     tests: ['test/tracing/{traceparent,tracestate,propagator,carriers,span-context}.test.ts'],
+    break: 85,
   },
   // the OTLP protobuf encoder
   otlp: {
     mutate: ['src/tracing/otlp/encode.ts', 'src/tracing/otlp/proto-writer.ts'],
     tests: ['test/tracing/{otlp-encode,otlp-links}.test.ts'],
+    break: 85,
   },
   // route templates, drain and shutdown
   lifecycle: {
@@ -63,11 +74,17 @@ export const GROUPS = {
       'test/middleware/{express,drain,conventions,fastify,lifecycle-guards}.test.ts',
       'test/init/init.test.ts',
     ],
+    break: 85,
   },
 };
 
 /** The groups selected by MUTATION_GROUP (comma-separated), or all of them. */
 export function selectedGroups() {
+  return selectedGroupNames().map((name) => GROUPS[name]);
+}
+
+/** The names of the groups selected by MUTATION_GROUP, or every name. */
+export function selectedGroupNames() {
   const wanted = (process.env['MUTATION_GROUP'] ?? '').split(',').filter((g) => g !== '');
   for (const name of wanted) {
     if (!(name in GROUPS)) {
@@ -76,5 +93,5 @@ export function selectedGroups() {
       );
     }
   }
-  return (wanted.length === 0 ? Object.keys(GROUPS) : wanted).map((name) => GROUPS[name]);
+  return wanted.length === 0 ? Object.keys(GROUPS) : wanted;
 }
