@@ -67,6 +67,7 @@ export const GROUPS = {
   lifecycle: {
     mutate: [
       'src/middleware/express/route-template.ts',
+      'src/middleware/drain.ts',
       'src/middleware/readiness.ts',
       'src/shutdown.ts',
     ],
