@@ -220,6 +220,12 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
       port: config.metrics.port,
       host: config.metrics.host,
       path: config.metrics.path,
+      onError: (err) =>
+        errors.fault(
+          'metrics_server',
+          'metrics_server',
+          `the metrics server on ${config.metrics.host}:${config.metrics.port} failed: ${err.message}`,
+        ),
     }).then(
       (s) => {
         server = s;

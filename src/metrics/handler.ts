@@ -64,7 +64,13 @@ export function createMetricsHandler(render: MetricsRenderer, options: MetricsHa
  */
 export function startMetricsServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { port: number; host: string; path: string },
+  options: {
+    port: number;
+    host: string;
+    path: string;
+    /** A server error after it listens (e.g. `EMFILE` on accept): absorbed, never thrown. */
+    onError?: (err: Error) => void;
+  },
 ): Promise<Server> {
   const server = createServer(function stacklightMetricsServer(req, res) {
     const path = (req.url ?? '/').split('?', 1)[0];
@@ -77,6 +83,8 @@ export function startMetricsServer(
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
+      // An 'error' without a listener would be thrown in the host service.
+      server.on('error', (err) => options.onError?.(err));
       server.unref();
       resolve(server);
     });

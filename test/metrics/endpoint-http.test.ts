@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
-import { createMetricsHandler } from '../../src/metrics/handler.js';
+import { createMetricsHandler, startMetricsServer } from '../../src/metrics/handler.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { closeServers, portOf, send } from '../middleware/harness.js';
 
@@ -126,5 +126,22 @@ describe('a renderer that fails', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const res = await send(portOf(server), '/metrics');
     expect([res.status, res.body]).toEqual([500, 'metrics unavailable\n']);
+  });
+});
+
+describe('a metrics server that fails after it listens', () => {
+  it('absorbs the error (EMFILE on accept) instead of throwing it in the host, and keeps serving', async () => {
+    const seen: string[] = [];
+    const handler = createMetricsHandler(() => Promise.resolve('up 1\n'));
+    server = await startMetricsServer(handler, {
+      port: 0,
+      host: '127.0.0.1',
+      path: '/metrics',
+      onError: (err) => seen.push(err.message),
+    });
+    // Without a listener this emit throws (in a service: an uncaught exception).
+    expect(() => server!.emit('error', new Error('accept EMFILE'))).not.toThrow();
+    expect(seen).toEqual(['accept EMFILE']);
+    expect((await send(portOf(server), '/metrics')).body).toBe('up 1\n');
   });
 });
