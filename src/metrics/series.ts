@@ -59,9 +59,8 @@ export function labelValue(raw: unknown): string {
     return raw.length > MAX_LABEL_VALUE_LENGTH ? raw.slice(0, MAX_LABEL_VALUE_LENGTH) : raw;
   }
   if (raw === undefined || raw === null) return '';
-  if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') {
-    return String(raw);
-  }
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  // A bigint, an object: its text, cut like any string (a bigint has no bound).
   return labelValue(safeString(raw));
 }
 

@@ -83,6 +83,12 @@ describe('label values of other types', () => {
     ]);
   });
 
+  it('cuts a bigint of more than 200 digits like any long value', () => {
+    const huge = 10n ** 300n;
+    expect(labelValue(huge)).toBe(String(huge).slice(0, 200));
+    expect(labelValue(10n)).toBe('10');
+  });
+
   it('normalises nullish to the empty value when called directly (never throws)', () => {
     expect(labelValue(undefined)).toBe('');
     expect(labelValue(null)).toBe('');
