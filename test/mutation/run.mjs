@@ -1,0 +1,28 @@
+// @ts-check
+/**
+ * `npm run test:mutation [-- stryker options]`: runs Stryker, then makes the
+ * incremental result files it wrote (test/mutation/incremental/*.json,
+ * checked in so CI re-runs only changed mutants) free of this machine's
+ * path: Stryker records the absolute project root, which it does not need
+ * to reuse a result. Exits with Stryker's status.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dir = join(root, 'test/mutation/incremental');
+
+const run = spawnSync('npx', ['stryker', 'run', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  const file = join(dir, name);
+  const text = readFileSync(file, 'utf8');
+  const relative = text.replace(/"projectRoot": "[^"]*"/, '"projectRoot": "."');
+  if (relative !== text) writeFileSync(file, relative);
+}
+process.exit(run.status ?? 1);
