@@ -131,6 +131,20 @@ describe('OTLP/HTTP exporter answers', () => {
     ]);
   });
 
+  it('sends no retry whose answer could only come after the export timeout', async () => {
+    // Retry-After 1 s fits in 1 050 ms, but leaves less than a tenth of the
+    // timeout for the answer: the batch fails at once, with no second request.
+    collector = await startFaultyCollector({ mode: 'retry-after' });
+    const { t, lines } = start({ endpoint: collector.url, exportTimeoutMs: 1050 });
+    t.tracer.startSpan('throttled').end();
+    await until(() => dropped(t, 'export_failed') === 1, 'the failed export');
+    expect(collector.requests).toBe(1);
+    expect(dropped(t, 'export_timeout')).toBe(0);
+    expect(exportWarnings(lines)).toEqual([
+      "stacklight: span export failed: the collector answered HTTP 429 with Retry-After 1 s, beyond the export timeout; the batch's spans are dropped and counted",
+    ]);
+  });
+
   it('retries 503 with backoff within the export timeout, then fails naming the status', async () => {
     collector = await startFaultyCollector({ mode: 'slow-5xx', delayMs: 10 });
     const { t, lines } = start({ endpoint: collector.url, exportTimeoutMs: 2500 });

@@ -98,6 +98,8 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
   private readonly send: typeof httpRequest;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  /** Time a retry must have left for its answer after its wait (a tenth of the timeout, at most 1 s). */
+  private readonly answerReserveMs: number;
   private readonly gzip: boolean;
   private readonly onFailure: (reason: string) => void;
   /** Exports in flight: `abort()` ends each. */
@@ -119,6 +121,7 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
       ...(this.gzip ? { 'content-encoding': 'gzip' } : {}),
     };
     this.timeoutMs = options.timeoutMs;
+    this.answerReserveMs = Math.min(MAX_ANSWER_RESERVE_MS, options.timeoutMs / 10);
     this.onFailure = options.onFailure ?? (() => undefined);
   }
 
@@ -236,8 +239,7 @@ export class OtlpHttpExporter implements BatchExporter<EncodedSpan> {
       const after = retryAfterMs(res.headers['retry-after']);
       // Full jitter around the backoff: exporters of many replicas spread out.
       const wait = after ?? backoff * (0.5 + Math.random() * 0.5);
-      const answerMs = Math.min(MAX_ANSWER_RESERVE_MS, this.timeoutMs / 10);
-      if (Date.now() + wait + answerMs >= deadline) {
+      if (Date.now() + wait + this.answerReserveMs >= deadline) {
         finish(
           'failed',
           after !== undefined
