@@ -19,6 +19,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** OTLP `Span.SpanKind`. */
 export const OTLP_SPAN_KIND = {
@@ -509,4 +510,14 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A span processor that keeps every span it sees end, in `into`. */
+export function collectEnded(into: ReadableSpan[]): SpanProcessor {
+  return {
+    onStart: () => undefined,
+    onEnd: (span) => void into.push(span),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
 }

@@ -17,23 +17,14 @@ import {
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  type ReadableSpan,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpanEncoder, type EncodedSpan } from '../../src/tracing/otlp/encode.js';
 import { ProtoWriter } from '../../src/tracing/otlp/proto-writer.js';
-import { decodeExportTraceServiceRequest } from '../helpers/otlp-receiver.js';
+import { collectEnded, decodeExportTraceServiceRequest } from '../helpers/otlp-receiver.js';
 
 const ended: ReadableSpan[] = [];
-const collect: SpanProcessor = {
-  onStart: () => undefined,
-  onEnd: (span) => void ended.push(span),
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
+const collect = collectEnded(ended);
 const resource = resourceFromAttributes({
   'service.name': 'edge',
   'deployment.environment.name': 'production',

@@ -9,25 +9,20 @@ import { SpanKind, TraceFlags, type Link } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  type ReadableSpan,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { SpanEncoder } from '../../src/tracing/otlp/encode.js';
-import { decodeExportTraceServiceRequest, type OtlpSpan } from '../helpers/otlp-receiver.js';
+import {
+  collectEnded,
+  decodeExportTraceServiceRequest,
+  type OtlpSpan,
+} from '../helpers/otlp-receiver.js';
 
 const LINK_LIMIT = 2;
 
 function spansWith(links: Link[]): ReadableSpan[] {
   const ended: ReadableSpan[] = [];
-  const collect: SpanProcessor = {
-    onStart: () => undefined,
-    onEnd: (span) => void ended.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
+  const collect = collectEnded(ended);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'worker' }),
     spanProcessors: [collect],

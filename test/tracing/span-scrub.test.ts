@@ -5,22 +5,22 @@
  * span processor a service adds sees them already scrubbed.
  */
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Telemetry } from '../../src/index.js';
 import { createLogCapture } from '../helpers/log-capture.js';
-import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
+import {
+  collectEnded,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type OtlpSpan,
+} from '../helpers/otlp-receiver.js';
 import { LOOK_ALIKES, SECRET_STRINGS, SECRET_VALUES } from '../helpers/secret-cases.js';
 
 let receiver: OtlpReceiver;
 let telemetry: Telemetry | undefined;
 const seen: ReadableSpan[] = [];
-const userProcessor: SpanProcessor = {
-  onStart: () => undefined,
-  onEnd: (span) => void seen.push(span),
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
+const userProcessor = collectEnded(seen);
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
