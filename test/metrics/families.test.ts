@@ -44,6 +44,10 @@ describe('catalog families in /metrics', () => {
     expect(names).toContain('http_request_duration_seconds');
     expect(names).toContain('process_cpu_user_seconds_total');
     expect(names).toContain('stacklight_build_info');
+    // The families the catalog defers, not an empty list that would make this vacuous.
+    expect(LAZY).toEqual(
+      expect.arrayContaining(['queue_depth', 'ai_request_total', 'ws_active_connections']),
+    );
     for (const lazy of LAZY) expect(names).not.toContain(lazy);
   });
 
