@@ -181,7 +181,7 @@ export function init<const F extends LogFieldDeclarations = NoDeclaredFields>(
   config.warnings.forEach((w, i) => errors.warn(`config#${i}`, w));
   tracing.warnings.forEach((w, i) => errors.warn(`otel-globals#${i}`, w));
   for (const g of [...logging.guards, ...(tracing.guards ?? []), otelApiGuard()]) {
-    reportGuard(g, (key, message) => errors.warn(key, message));
+    reportGuard(g, errors.warn);
   }
   const dup = checkDuplicateCopies();
   if (dup) errors.warn('duplicate-copies', dup);

@@ -49,7 +49,7 @@ export function watchClientErrors(
   watched.add(server);
   const answer = server.listenerCount('clientError') === 0;
   // Answering reads a private socket field: only on a Node.js CI runs.
-  if (answer) reportGuard(node, (key, message) => lifecycle.errors.warn(key, message));
+  if (answer) reportGuard(node, lifecycle.errors.warn);
   server.on(
     'clientError',
     function stacklightClientError(err: NodeJS.ErrnoException, socket: Duplex) {

@@ -147,7 +147,7 @@ export function stacklightMiddleware<Req = IncomingMessage & Record<string, unkn
     records: KEYED_RECORDS,
   });
   // Route templates read Express's router tree only on a tested Express.
-  reportGuard(expressGuard(), (key, message) => lifecycle.errors.warn(key, message));
+  reportGuard(expressGuard(), lifecycle.errors.warn);
   const metricsHandler = t.metricsHandler;
 
   const endpoints = new Map<string, RouteDecision>();

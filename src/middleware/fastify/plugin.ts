@@ -231,7 +231,7 @@ function stacklightFastify(
   );
 
   const guard = fastifyGuard(fastify.version);
-  reportGuard(guard, (key, message) => lifecycle.errors.warn(key, message));
+  reportGuard(guard, lifecycle.errors.warn);
   if (fastifyLogsRequests(fastify, guard)) {
     lifecycle.errors.warn(
       'fastify-request-logging',
