@@ -37,8 +37,11 @@ export const GROUPS = {
       'src/logging/serialize-error.ts',
     ],
     tests: [
-      'test/logging/{redact,redaction-table,serialize-error,sentry,secrets-at-ingest,logger,request-line,line-json,child}.test.ts',
+      'test/logging/{redact,redaction-table,secret-table,serialize-error,sentry,sentry-scrub,secrets-at-ingest,logger,request-line,line-json,child,declared-fields}.test.ts',
       'test/middleware/sentry-e2e.test.ts',
+      'test/config/secret-shape.test.ts',
+      'test/metrics/label-scrub.test.ts',
+      'test/tracing/span-scrub.test.ts',
     ],
     break: 85,
   },
@@ -46,8 +49,10 @@ export const GROUPS = {
   scrubbing: {
     mutate: ['src/logging/scrub.ts', 'src/logging/sanitize.ts', 'src/tracing/span-values.ts'],
     tests: [
-      'test/logging/{redact,redaction-table,serialize-error,logger,request-line,line-json,child,schema-policy}.test.ts',
-      'test/tracing/{light-span,with-span}.test.ts',
+      'test/logging/{redact,redaction-table,secret-table,serialize-error,sentry-scrub,secrets-at-ingest,logger,request-line,line-json,child,schema-policy}.test.ts',
+      'test/tracing/{light-span,with-span,span-scrub,scrubbing-processor}.test.ts',
+      'test/config/secret-shape.test.ts',
+      'test/metrics/label-scrub.test.ts',
     ],
     break: 85,
   },
@@ -60,7 +65,7 @@ export const GROUPS = {
   // the OTLP protobuf encoder
   otlp: {
     mutate: ['src/tracing/otlp/encode.ts', 'src/tracing/otlp/proto-writer.ts'],
-    tests: ['test/tracing/{otlp-encode,otlp-links}.test.ts'],
+    tests: ['test/tracing/{otlp-encode,otlp-links,light-span}.test.ts'],
     break: 85,
   },
   // route templates, drain and shutdown
@@ -72,8 +77,8 @@ export const GROUPS = {
       'src/shutdown.ts',
     ],
     tests: [
-      'test/middleware/{express,drain,conventions,fastify,lifecycle-guards}.test.ts',
-      'test/init/init.test.ts',
+      'test/middleware/{express,drain,conventions,fastify,lifecycle-guards,endpoints}.test.ts',
+      'test/init/{init,lifecycle}.test.ts',
     ],
     break: 85,
   },
