@@ -33,10 +33,11 @@ const FIELDS: readonly string[] = [TRACEPARENT_HEADER, TRACESTATE_HEADER];
  *
  * - several `traceparent` values (an array from the getter) are invalid and
  *   start a new trace, where OpenTelemetry takes the first;
- * - a `tracestate` with any invalid member, a duplicate key or more than 32
- *   members is dropped whole, where OpenTelemetry keeps the valid members;
+ * - a `tracestate` with any invalid member or more than 32 members is dropped
+ *   whole, where OpenTelemetry keeps the valid members (of a duplicated key
+ *   the first occurrence is kept, as Level 2 allows);
  * - injection rejects uppercase-hex ids (the OTel API check is
- *   case-insensitive) and writes only the `sampled` flag;
+ *   case-insensitive) and writes only the `sampled` and `random` flags;
  * - it never throws: bad carriers, getters or setters cost the context, not
  *   the request.
  *

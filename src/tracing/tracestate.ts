@@ -123,8 +123,11 @@ export class TraceStateList implements TraceState {
 
   /**
    * A new list with `key=value` at the front and any previous entry for `key`
-   * removed. An invalid key or value leaves the list unchanged (returns
-   * `this`) rather than throwing; check with {@link isValidTraceStateKey} /
+   * removed: setting a key is an update, which moves its entry to the front
+   * even with the value it had (the spec puts updated keys first). When the
+   * front entry is already `key=value`, nothing changes and `this` is returned.
+   * An invalid key or value leaves the list unchanged (returns `this`) rather
+   * than throwing; check with {@link isValidTraceStateKey} /
    * {@link isValidTraceStateValue} when that matters. Adding a 33rd entry
    * drops the last one, since the list may hold only 32.
    *

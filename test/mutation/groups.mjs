@@ -60,7 +60,8 @@ export const GROUPS = {
   'trace-context': {
     mutate: ['src/tracing/traceparent.ts', 'src/tracing/tracestate.ts'],
     tests: ['test/tracing/{traceparent,tracestate,propagator,carriers,span-context}.test.ts'],
-    break: 85,
+    // measured 92.8 % (2026-12-06); the rest are listed as equivalent in REPORT.md
+    break: 91,
   },
   // the OTLP protobuf encoder
   otlp: {

@@ -96,6 +96,10 @@ const cases: Array<[string, unknown, TraceParent | undefined]> = [
   ['illegal leading char in trace-id', `00-.2345678901234567890123456789012-${S2}-01`, undefined],
   ['illegal trailing char in trace-id', `00-1234567890123456789012345678901.-${S2}-01`, undefined],
   ['non-hex g in trace-id', `00-g${T.slice(1)}-${S}-01`, undefined],
+  // characters between `9` and `a` (`:` … `` ` ``, uppercase among them) are not hex
+  ['underscore in trace-id', `00-${T.slice(0, 31)}_-${S}-01`, undefined],
+  ['backtick in parent-id', `00-${T}-${S.slice(0, 15)}\`-01`, undefined],
+  ['uppercase X in flags', `00-${T}-${S}-0X`, undefined],
   ['trace-id 31 chars', `00-${T.slice(1)}-${S}-01`, undefined],
   ['trace-id 33 chars', `00-${T}a-${S}-01`, undefined],
   // invalid: parent-id
@@ -179,6 +183,7 @@ describe('id validators', () => {
     [T.slice(1), false],
     [T + '0', false],
     [42, false],
+    [{ length: 32 }, false],
   ])('isValidTraceId(%j) is %s', (id, valid) => {
     expect(isValidTraceId(id)).toBe(valid);
   });
@@ -188,6 +193,8 @@ describe('id validators', () => {
     ['0'.repeat(16), false],
     [S.toUpperCase(), false],
     [S.slice(1), false],
+    [S + '0', false],
+    [Array.from({ length: 16 }, () => 'a'), false],
     [undefined, false],
   ])('isValidSpanId(%j) is %s', (id, valid) => {
     expect(isValidSpanId(id)).toBe(valid);

@@ -197,6 +197,64 @@ const cases: Array<[string, unknown, { entries: Entries; serialized: string } | 
     },
   ],
   [
+    'duplicate of a later member',
+    'x=0,foo=1,foo=2',
+    {
+      entries: [
+        ['x', '0'],
+        ['foo', '1'],
+      ],
+      serialized: 'x=0,foo=1',
+    },
+  ],
+  [
+    'duplicate multi-tenant key of a later member',
+    'x=0,t@s=1,y=2,t@s=3',
+    {
+      entries: [
+        ['x', '0'],
+        ['t@s', '1'],
+        ['y', '2'],
+      ],
+      serialized: 'x=0,t@s=1,y=2',
+    },
+  ],
+  [
+    'a key that starts like an earlier one is not a duplicate',
+    'foo=1,foobar=2',
+    {
+      entries: [
+        ['foo', '1'],
+        ['foobar', '2'],
+      ],
+      serialized: 'foo=1,foobar=2',
+    },
+  ],
+  [
+    'a key that is the start of an earlier one is not a duplicate',
+    'foobar=1,foo=2',
+    {
+      entries: [
+        ['foobar', '1'],
+        ['foo', '2'],
+      ],
+      serialized: 'foobar=1,foo=2',
+    },
+  ],
+  [
+    'a tenant key and the same tenant at a system are different keys',
+    't=1,t@s=2,t@s2=3,t2@s=4',
+    {
+      entries: [
+        ['t', '1'],
+        ['t@s', '2'],
+        ['t@s2', '3'],
+        ['t2@s', '4'],
+      ],
+      serialized: 't=1,t@s=2,t@s2=3,t2@s=4',
+    },
+  ],
+  [
     'a dropped duplicate does not count toward 32 members',
     `${members(32)},m00=again`,
     { entries: membersEntries(32), serialized: members(32) },
@@ -247,6 +305,14 @@ const cases: Array<[string, unknown, { entries: Entries; serialized: string } | 
   ['key of 257 chars', `${'z'.repeat(257)}=1`, undefined],
   ['key starting with @', '@foo=1,bar=2', undefined],
   ['key starting with -', '-foo=1', undefined],
+  ['uppercase letter after @', 'tenant@Vendor=1', undefined],
+  ['dot after @', 'tenant@ven.dor=1', undefined],
+  ['dot before @', 'ten.ant@vendor=1', undefined],
+  ['space around @', 'tenant @vendor=1', undefined],
+  ['key character above z ({)', 'foo{=1', undefined],
+  ['key character above z (~)', 'f~oo=1', undefined],
+  ['key starting above z (|)', '|foo=1', undefined],
+  ['non-ASCII letter in the key', 'café=1', undefined],
   ['key of 257 chars with @', `a@${'z'.repeat(255)}=1`, undefined],
   ['empty key', '=1', undefined],
   ['member without =', 'foo', undefined],
@@ -265,7 +331,16 @@ const cases: Array<[string, unknown, { entries: Entries; serialized: string } | 
   ['null', null, undefined],
   ['number', 42, undefined],
   ['array', ['a=1'], undefined],
-  ['longer than the input cap', `a=1${' '.repeat(TRACESTATE_MAX_INPUT_LENGTH)}`, undefined],
+  [
+    'input of exactly the cap (a member and trailing OWS)',
+    `a=1${' '.repeat(TRACESTATE_MAX_INPUT_LENGTH - 3)}`,
+    { entries: [['a', '1']], serialized: 'a=1' },
+  ],
+  [
+    'input one character over the cap',
+    `a=1${' '.repeat(TRACESTATE_MAX_INPUT_LENGTH - 2)}`,
+    undefined,
+  ],
   ['a megabyte of garbage', '!'.repeat(1_000_000), undefined],
 ];
 
@@ -308,6 +383,55 @@ describe('TraceStateList', () => {
   it('moves an updated entry to the front and keeps the others in order', () => {
     const list = parseTraceState('a=1,congo=t61rcWkgMzE,b=2')!.set('congo', 'ucfJifl5GOE');
     expect(list.serialize()).toBe('congo=ucfJifl5GOE,a=1,b=2');
+  });
+
+  it('updates the front entry in place', () => {
+    const list = parseTraceState('congo=t61rcWkgMzE,rojo=00f067aa0ba902b7')!;
+    expect(list.set('congo', 'ucfJifl5GOE').serialize()).toBe(
+      'congo=ucfJifl5GOE,rojo=00f067aa0ba902b7',
+    );
+  });
+
+  it('adds a new key whose value is the same as the front entry', () => {
+    const list = parseTraceState('rojo=00f067aa0ba902b7')!;
+    expect(list.set('congo', '00f067aa0ba902b7').serialize()).toBe(
+      'congo=00f067aa0ba902b7,rojo=00f067aa0ba902b7',
+    );
+  });
+
+  it('set of the value the front entry already has changes nothing (the same list)', () => {
+    for (const header of ['congo=t61rcWkgMzE,rojo=1', ' congo=t61rcWkgMzE , rojo=1 ']) {
+      const list = parseTraceState(header)!;
+      const same = list.set('congo', 't61rcWkgMzE');
+      expect(same).toBe(list);
+      expect(same.serialize()).toBe('congo=t61rcWkgMzE,rojo=1');
+    }
+  });
+
+  it('set of the value a later entry already has moves it to the front (an update)', () => {
+    const list = parseTraceState('rojo=1,congo=t61rcWkgMzE')!;
+    expect(list.set('congo', 't61rcWkgMzE').serialize()).toBe('congo=t61rcWkgMzE,rojo=1');
+  });
+
+  it('set and unset leave the list they were called on as it was', () => {
+    const lists = {
+      'parsed canonical': parseTraceState('a=1,b=2,c=3')!,
+      'parsed with OWS': parseTraceState(' a=1 , b=2 ,, c=3 ')!,
+      built: new TraceStateList().set('c', '3').set('b', '2').set('a', '1'),
+    };
+    for (const [name, list] of Object.entries(lists)) {
+      expect(list.unset('b').serialize(), name).toBe('a=1,c=3');
+      expect(list.set('c', '4').serialize(), name).toBe('c=4,a=1,b=2');
+      expect(list.unset('a').unset('c').serialize(), name).toBe('b=2');
+      expect(list.entries(), name).toEqual([
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ]);
+      expect(list.get('b'), name).toBe('2');
+      expect(list.size, name).toBe(3);
+      expect(list.serialize(), name).toBe('a=1,b=2,c=3');
+    }
   });
 
   it('is immutable: set and unset return new lists', () => {
@@ -372,6 +496,68 @@ describe('TraceStateList', () => {
       expect(parseTraceState(header)!.serialize()).toBe(
         Array.from({ length: 8 }, (_, i) => short(`k${i}`)).join(','),
       );
+    });
+
+    /**
+     * Boundary fixtures: `sized({ a: 100, b: 28 })` is the list `a=vvv…,b=vvv…` whose
+     * entries are 100 and 28 characters long (`key=value`), 129 with the comma.
+     */
+    const sized = (lengths: Record<string, number>): string =>
+      Object.entries(lengths)
+        .map(([key, length]) => `${key}=${'v'.repeat(length - key.length - 1)}`)
+        .join(',');
+    const sent = (header: string): string => parseTraceState(header)!.serialize();
+
+    it('keeps 512 characters of entries of 128 or less, commas included', () => {
+      const header = sized({ a: 100, b: 100, c: 100, d: 100, e: 108 });
+      expect(header.length).toBe(512);
+      expect(sent(header)).toBe(header);
+      // Also when the list is rebuilt (OWS removed, or an entry set).
+      expect(sent(header.replaceAll(',', ' , '))).toBe(header);
+      const a = parseTraceState(header)!.get('a')!;
+      expect(parseTraceState(header)!.unset('a').set('a', a).serialize()).toBe(header);
+    });
+
+    it('drops the last entry of a list of 513 characters (the commas count)', () => {
+      const header = sized({ a: 100, b: 100, c: 100, d: 100, e: 109 });
+      expect(header.length).toBe(513);
+      expect(sent(header)).toBe(sized({ a: 100, b: 100, c: 100, d: 100 }));
+    });
+
+    it('drops an entry over 128 characters first, even the first one', () => {
+      const header = sized({ a: 200, b: 100, c: 100, d: 110 });
+      expect(header.length).toBe(513);
+      expect(sent(header)).toBe(sized({ b: 100, c: 100, d: 110 }));
+    });
+
+    it('drops no more long entries once the list fits in exactly 512', () => {
+      const header = sized({ a: 200, b: 100, c: 100, d: 109, e: 150 });
+      expect(header.length).toBe(663);
+      const out = sent(header);
+      expect(out).toBe(sized({ a: 200, b: 100, c: 100, d: 109 }));
+      expect(out.length).toBe(512);
+    });
+
+    it('drops no more entries from the end once the list fits in exactly 512', () => {
+      const header = sized({ a: 100, b: 100, c: 100, d: 100, e: 108, f: 50 });
+      expect(header.length).toBe(563);
+      const out = sent(header);
+      expect(out).toBe(sized({ a: 100, b: 100, c: 100, d: 100, e: 108 }));
+      expect(out.length).toBe(512);
+    });
+
+    it('counts an entry of 129 characters as over 128, one of 128 as not', () => {
+      const header = sized({ a: 129, b: 128, c: 100, d: 100, e: 56 });
+      expect(header.length).toBe(517);
+      // Only `a` is larger than 128: it goes; `b` would only go by its position.
+      expect(sent(header)).toBe(sized({ b: 128, c: 100, d: 100, e: 56 }));
+    });
+
+    it('then drops from the end, past the long entries already dropped', () => {
+      const header = sized({ a: 110, b: 110, c: 110, d: 110, e: 110, f: 150 });
+      // 705; without f (over 128) 554, still too long: e goes next (443).
+      expect(header.length).toBe(705);
+      expect(sent(header)).toBe(sized({ a: 110, b: 110, c: 110, d: 110 }));
     });
 
     it('keeps a service-added entry and truncates the tail instead', () => {
