@@ -37,7 +37,7 @@ export const GROUPS = {
       'src/logging/serialize-error.ts',
     ],
     tests: [
-      'test/logging/{redact,redaction-table,secret-table,serialize-error,sentry,sentry-scrub,secrets-at-ingest,logger,request-line,line-json,child,declared-fields}.test.ts',
+      'test/logging/{redact,redact-structures,redaction-table,secret-table,serialize-error,sentry,sentry-redact,sentry-scrub,secrets-at-ingest,logger,request-line,line-json,child,declared-fields}.test.ts',
       'test/middleware/sentry-e2e.test.ts',
       'test/config/secret-shape.test.ts',
       'test/metrics/label-scrub.test.ts',
