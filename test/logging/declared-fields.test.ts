@@ -133,6 +133,9 @@ describe('logging.fields', () => {
     [{ sessionToken: 'string' }, 'names the redactor does not treat as secrets'],
     [{ apiKeyEnc: 'string' }, 'names the redactor does not treat as secrets'],
     [{ userEmail: 'string' }, 'do not name an e-mail address'],
+    [{ mail: 'string' }, 'do not name an e-mail address'],
+    [{ billingEmail: 'string' }, 'do not name an e-mail address'],
+    [{ billing_email_address: 'string' }, 'do not name an e-mail address'],
     [{ 'a.b': 'string' }, 'field names of letters, digits'],
     [
       { tenant: 'date' },
