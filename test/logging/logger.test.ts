@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logging/index.js';
+import { createLogger, expandRedactPaths } from '../../src/logging/index.js';
 import { isStacklightError } from '../../src/errors.js';
 import { oneLine, testLogger, TYPICAL_FIELDS } from './fixtures.js';
 
@@ -84,6 +84,69 @@ describe('createLogger: line format', () => {
       route: '[REDACTED]',
       extra: { card: { number: '[REDACTED]', brand: 'visa' }, box: { pin: '[REDACTED]', ok: 1 } },
     });
+  });
+});
+
+describe('createLogger: redact paths in the line layout', () => {
+  const fields = {
+    route: '/r',
+    'a-b': { c: 'c-secret', d: 1 },
+    nickname: 'kimmy',
+    box: { nickname: 'boxy', ok: 1 },
+    err: Object.assign(new Error('order failed'), { orderRef: 'ord-77', attempt: 2 }),
+  };
+  const line = (paths: string[]): Record<string, unknown> =>
+    oneLine(testLogger({ redactPaths: paths }), (l) => l.info(fields, 'x'));
+
+  it('censors a quoted bracket key under extra', () => {
+    expect(line(['["a-b"].c'])).toMatchObject({
+      route: '/r',
+      extra: { 'a-b': { c: '[REDACTED]', d: 1 }, nickname: 'kimmy' },
+    });
+  });
+
+  it('censors a schema field named in brackets with any quote', () => {
+    for (const path of ['["route"]', "['route']", '[`route`]']) {
+      const l = line([path]);
+      expect(l['route'], path).toBe('[REDACTED]');
+      expect(l['extra'], path).toMatchObject({ nickname: 'kimmy' });
+    }
+  });
+
+  it('applies a leading wildcard at the top of extra and one level down', () => {
+    expect(line(['*.nickname'])).toMatchObject({
+      route: '/r',
+      extra: { nickname: '[REDACTED]', box: { nickname: '[REDACTED]', ok: 1 } },
+    });
+  });
+
+  it('keeps a path into the error field as given', () => {
+    expect(line(['error.extra.orderRef'])).toMatchObject({
+      error: { message: 'order failed', extra: { orderRef: '[REDACTED]', attempt: 2 } },
+    });
+  });
+});
+
+describe('expandRedactPaths', () => {
+  it('rewrites paths to the line layout', () => {
+    expect(expandRedactPaths(['card.number', 'error.extra.token', '*.pin', '["a-b"].c'])).toEqual([
+      'extra.card.number',
+      'error.extra.token',
+      '*.pin',
+      'extra.*.pin',
+      'extra["a-b"].c',
+    ]);
+  });
+
+  it('reads the first segment of malformed paths without taking them for schema fields', () => {
+    // pino rejects these later (with a ConfigError naming logging.redactPaths).
+    expect(expandRedactPaths(['[route'])).toEqual(['[route']);
+    expect(expandRedactPaths(['.route'])).toEqual(['extra..route']);
+    expect(expandRedactPaths(['[r"oute"]', '["rou"te]', `["route']`])).toEqual([
+      'extra[r"oute"]',
+      'extra["rou"te]',
+      `extra["route']`,
+    ]);
   });
 });
 
