@@ -44,6 +44,7 @@ describe('command lines (argv)', () => {
       '--token',
     ]);
     expect(redact(['--token', '[REDACTED]'])).toStrictEqual(['--token', '[REDACTED]']);
+    expect(redact(['--token', undefined, 'a'])).toStrictEqual(['--token', undefined, 'a']);
     expect(kinds).toEqual([]);
   });
 
@@ -82,6 +83,7 @@ describe('header lists ({ name, value } and { key, value })', () => {
         { key: 'password', value: 'harC2' },
         { name: 'Accept', value: 'application/json' },
         { name: 'token', value: null },
+        { name: 'token', value: undefined },
         { name: 'token', value: '[REDACTED]' },
       ]),
     ).toStrictEqual([
@@ -89,6 +91,7 @@ describe('header lists ({ name, value } and { key, value })', () => {
       { key: 'password', value: '[REDACTED]' },
       { name: 'Accept', value: 'application/json' },
       { name: 'token', value: null },
+      { name: 'token', value: undefined },
       { name: 'token', value: '[REDACTED]' },
     ]);
     expect(kinds).toEqual(['key', 'key']);
@@ -175,11 +178,25 @@ describe('the node budget', () => {
       'a',
       '[MaxNodes] 1 more',
     ]);
-    expect(redactor({ maxNodes: 3 }).redact({ password: 'x', a: 1, b: 2 })).toStrictEqual({
+    const objects = redactor({ maxNodes: 3 });
+    expect(objects.redact({ password: 'x', a: 1, b: 2 })).toStrictEqual({
       password: '[REDACTED]',
       a: 1,
       '[MaxNodes]': 1,
     });
+    expect(objects.kinds).toEqual(['key', 'max_nodes']);
+    // root, name, the redacted value: three nodes; `a` is cut.
+    expect(redactor({ maxNodes: 3 }).redact({ name: 'token', value: 'x', a: 1 })).toStrictEqual({
+      name: 'token',
+      value: '[REDACTED]',
+      '[MaxNodes]': 1,
+    });
+  });
+
+  it('cuts an array without changing it, whether or not an item changed before the cut', () => {
+    const plain = ['a', 'b', 'c', 'd'];
+    expect(redactor({ maxNodes: 3 }).redact(plain)).toStrictEqual(['a', 'b', '[MaxNodes] 2 more']);
+    expect(plain).toStrictEqual(['a', 'b', 'c', 'd']);
   });
 
   it('cuts an array without changing it', () => {
@@ -246,15 +263,26 @@ describe('errors inside values', () => {
     });
   });
 
-  it('does not copy enumerable name, message or stack properties a second time', () => {
+  it('does not copy enumerable name, message, stack or cause properties a second time', () => {
     const { redact } = redactor();
-    const err = Object.assign(new Error(''), {
+    // An error revived from JSON or built by a library can have every field enumerable.
+    const err = new Error('');
+    for (const [key, value] of Object.entries({
       name: 'LoginError',
       message: 'no user gina@example.com',
       stack: 'LoginError: at /srv/app.js:1',
+      cause: 'lookup failed',
+    })) {
+      Object.defineProperty(err, key, { value, enumerable: true, configurable: true });
+    }
+    Object.assign(err, { ab: 1 });
+    expect(Object.keys(err).sort()).toEqual(['ab', 'cause', 'message', 'name', 'stack']);
+    expect(redact(err)).toStrictEqual({
+      type: 'LoginError',
+      message: 'no user [EMAIL]',
+      cause: 'lookup failed',
       ab: 1,
     });
-    expect(redact(err)).toStrictEqual({ type: 'LoginError', message: 'no user [EMAIL]', ab: 1 });
   });
 
   it('writes a numeric code as a string and leaves out a code of another type', () => {
