@@ -78,10 +78,11 @@ export const GROUPS = {
       'src/shutdown.ts',
     ],
     tests: [
-      'test/middleware/{express,drain,conventions,fastify,lifecycle-guards,endpoints}.test.ts',
-      'test/init/{init,lifecycle}.test.ts',
+      'test/middleware/{express,route-templates,drain,drain-steps,readiness-checks,conventions,fastify,lifecycle-guards,endpoints}.test.ts',
+      'test/init/{init,shutdown-sequence}.test.ts',
     ],
-    break: 85,
+    // measured 91.1 % (2026-12-06); the rest are listed as equivalent in REPORT.md
+    break: 90,
   },
 };
 
