@@ -43,7 +43,9 @@ export const GROUPS = {
       'test/metrics/label-scrub.test.ts',
       'test/tracing/span-scrub.test.ts',
     ],
-    break: 85,
+    // measured 93.3 % (2026-12-06; 52 of the detected mutants timed out on a loaded machine);
+    // the rest are listed as equivalent in REPORT.md
+    break: 88,
   },
   // string scrubbing (logs, spans) and span attribute values
   scrubbing: {
