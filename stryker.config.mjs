@@ -28,6 +28,8 @@ export default {
   mutate: [...new Set(groups.flatMap((g) => g.mutate))],
   concurrency: 2,
   timeoutMS: 10_000,
+  // Static (module-load) mutants of the groups that ask (groups.mjs).
+  ignoreStatic: groups.some((g) => g.ignoreStatic === true),
   // The initial run covers every listed test file once, on a shared 2-core machine.
   dryRunTimeoutMinutes: 30,
   timeoutFactor: 2,

@@ -129,7 +129,7 @@ export const GENERATED: Record<string, () => string> = {
   'metric-families': familiesTable,
   'log-fields': logFieldsTable,
   'secret-keys': () =>
-    `Keys (after lowercasing and removing \`-\` and \`_\`): ${DEFAULT_SECRET_KEYS.map(code).join(', ')}.\n\n` +
+    `Keys (after lowercasing and removing \`-\`, \`_\`, \`.\` and spaces; \`connect.sid\` is \`connectsid\`): ${DEFAULT_SECRET_KEYS.map(code).join(', ')}.\n\n` +
     `Words that make any key secret when it ends with them: ${SECRET_SUFFIXES.map(code).join(', ')}.`,
 };
 

@@ -6,16 +6,16 @@
  * | what                                   | becomes                         |
  * |----------------------------------------|---------------------------------|
  * | credentials in a URL `https://u:p@h` (a password may hold `#`, `/`, `%xx`) | `https://[REDACTED]@h` |
- * | e-mail address (IDN too), percent-encoded `erin%40example.com` too | `[EMAIL]` |
+ * | e-mail address (IDN and punycode too), percent-encoded `erin%40example.com` too | `[EMAIL]` |
  * | `Bearer <token>` of any length (not prose: `Bearer token`, `the bearer of`) | `Bearer [REDACTED]` |
  * | `Basic <base64 of user:pass>`, padded or not | `Basic [REDACTED]`             |
  * | JWT / base64url JSON (`eyJ…`, ≥ 10 ch.) | `[JWT]`                         |
  * | vendor credentials: Stripe `sk_live_`/`sk_test_`/`rk_live_`, GitHub `ghp_`/`gho_`/`ghs_`/`ghu_`/`ghr_`/`github_pat_`, Slack `xox?-`, AWS `AKIA`/`ASIA` key ids, Google `AIza`, GitLab `glpat-`, npm `npm_`, `sk-…` API keys | `[REDACTED]` |
  * | PEM private key blocks (`-----BEGIN … PRIVATE KEY-----` to its END, or to the end of the string) | `[REDACTED]` |
  * | `Authorization: …`, `Cookie: …` header lines, to the end of the line | `Cookie: [REDACTED]` |
- * | `key=value` where key is a secret key (`export AWS_SECRET_ACCESS_KEY=…`, `--password=…`) | `key=[REDACTED]` |
+ * | `key=value`, `key = value`, `key="value"`, `key='value'` where key is a secret key (`export AWS_SECRET_ACCESS_KEY=…`, `--password=…`) | `key=[REDACTED]` |
  * | query and fragment parameters with a secret-like name (`?code=`, `#access_token=`, `&sig=`, `&key=`) | `?code=[REDACTED]` |
- * | `"key":"value"`, `'key': 'value'`, `key: value` (`util.inspect`, YAML) | value `[REDACTED]` |
+ * | `"key":"value"`, `'key': 'value'`, `key: value`, `key:value`, `` key: `value` `` (`util.inspect`, YAML, JS) | value `[REDACTED]` |
  *
  * Two combined pre-checks decide whether any rule can match: a char-class
  * scan (`TRIGGER_CHARS`) then one alternation (`TRIGGERS`); only then do the
@@ -62,112 +62,127 @@ export type RedactionKind =
   | 'max_nodes'
   | 'circular';
 
-const URL_CREDENTIALS =
-  /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/?#@:]{0,256}:[^\s@]{0,256}?|[^\s/?#@:]{1,256})@/gi;
-// Bounded quantifiers keep the worst case linear-ish on long adversarial
-// strings (RFC 5321: local part ≤ 64, label ≤ 63). Letters and digits of any
-// script: internationalised addresses (RFC 6531) and punycode TLDs.
-const EMAIL =
-  /[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}-]{1,63}\.){1,8}(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})/gu;
-/** An `@` percent-encoded in a path or query (`erin%40example.com`). */
-const EMAIL_ENCODED = /[A-Za-z0-9._+-]{1,64}%40(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}/gi;
-const BEARER = /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
-const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])/gi;
-const JWT = /eyJ[A-Za-z0-9_-]{7,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
-const HEADER = /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:[ \t]*)[^\r\n]+/gi;
 /**
- * Vendor credential shapes, after the formats documented by public
- * secret-scanning rule sets (fixed prefixes, so no look-alike in ordinary
- * ids): Stripe secret and restricted keys, GitHub tokens, Slack tokens, AWS
- * access key ids, Google API keys, GitLab and npm tokens, `sk-` API keys.
+ * The rules' patterns, compiled per scrubber (`createScrubber` runs once per
+ * `init()`), not at module load: module-level code runs before any test, so
+ * a mutation test of it could never fail (test/mutation/REPORT.md).
  */
-const VENDOR =
-  /\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,247}|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|xox[abposre]-[A-Za-z0-9-]{10,250}|(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[0-9A-Za-z_-]{35}|glpat-[0-9A-Za-z_-]{20,64}|npm_[A-Za-z0-9]{36}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,255})(?![A-Za-z0-9])/g;
-const VENDOR_HINT =
-  /[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-/;
-const PEM =
-  /-----BEGIN[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----(?:[\s\S]*?-----END[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----|[\s\S]*$)/g;
-/** `[?&#;]` before the key marks a URL parameter (query or fragment). */
-const KEY_VALUE =
-  /([?&#;]?)([A-Za-z][A-Za-z0-9_.-]{0,63})=((?:(?:bearer|basic) +)?(?:[^&\s;,"'<>#]|#(?![A-Za-z][A-Za-z0-9_.-]{0,63}=))+)/gi;
-const JSON_PAIR = /"([^"\\]{1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g;
-/** `key: value`, `'key': 'value'` (`util.inspect`, YAML, JS object literals). */
-const COLON_PAIR =
-  /(['"]?)\b([A-Za-z][A-Za-z0-9_.-]{0,63})\1([ \t]*:[ \t]*)('(?:[^'\\\n]|\\.){0,4096}'|"(?:[^"\\\n]|\\.){0,4096}"|[^\s,;}'"\]]+)/g;
-/** A scheme word at the start of a key/value rule's value (`authorization=Bearer …`). */
-const SCHEME_PREFIX = /^(bearer|basic) +/i;
+function compilePatterns() {
+  return {
+    URL_CREDENTIALS:
+      /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/?#:]{0,256}:[^\s@]{0,256}?|[^\s/?#@:]{1,256})@/gi,
+    // Bounded quantifiers keep the worst case linear-ish on long adversarial
+    // strings (RFC 5321: local part ≤ 64, label ≤ 63). Letters and digits of
+    // any script: internationalised addresses (RFC 6531); a punycode TLD
+    // (`xn--p1ai`) is tried first, so none of it is left behind.
+    EMAIL:
+      /[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}-]{1,63}\.){1,8}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}{2,63})/gu,
+    /** An `@` percent-encoded in a path or query (`erin%40example.com`). */
+    EMAIL_ENCODED:
+      /[A-Za-z0-9._+-]{1,64}%40(?:[A-Za-z0-9-]{1,63}\.){1,8}(?:xn--[a-z0-9-]{1,59}|[A-Za-z]{2,63})/gi,
+    BEARER: /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi,
+    BASIC: /\b(basic)(\s+)([A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])/gi,
+    JWT: /eyJ[A-Za-z0-9_-]{7,}(?:\.[A-Za-z0-9_-]*){0,2}/g,
+    HEADER: /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:[ \t]*)[^\r\n]+/gi,
+    /**
+     * Vendor credential shapes, after the formats documented by public
+     * secret-scanning rule sets (fixed prefixes, so no look-alike in ordinary
+     * ids): Stripe secret and restricted keys, GitHub tokens, Slack tokens,
+     * AWS access key ids, Google API keys, GitLab and npm tokens, `sk-` API
+     * keys.
+     */
+    VENDOR:
+      /\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,247}|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|xox[abposre]-[A-Za-z0-9-]{10,250}|(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[0-9A-Za-z_-]{35}|glpat-[0-9A-Za-z_-]{20,64}|npm_[A-Za-z0-9]{36}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,255})(?![A-Za-z0-9])/g,
+    VENDOR_HINT:
+      /[sr]k_(?:live|test)_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-/,
+    PEM: /-----BEGIN[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----(?:[\s\S]*?-----END[ A-Z0-9]{0,32}PRIVATE KEY( BLOCK)?-----|[\s\S]*$)/g,
+    /**
+     * `key=value`, `key = value`, `key="value"`, `key='value'`; `[?&#;]`
+     * before the key marks a URL parameter (query or fragment).
+     */
+    KEY_VALUE:
+      /([?&#;]?)([A-Za-z][A-Za-z0-9_.-]{0,63})([ \t]*=[ \t]*)("(?:[^"\\\n]|\\.){0,4096}"|'(?:[^'\\\n]|\\.){0,4096}'|(?:(?:bearer|basic) +)?(?:[^&\s;,"'<>#]|#(?![A-Za-z][A-Za-z0-9_.-]{0,63}=))+)/gi,
+    JSON_PAIR: /"([^"\\]{1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g,
+    /** `key: value`, `'key': 'value'`, `` key: `value` `` (`util.inspect`, YAML, JS object literals). */
+    COLON_PAIR:
+      /(['"]?)\b([A-Za-z][A-Za-z0-9_.-]{0,63})\1([ \t]*:[ \t]*)('(?:[^'\\\n]|\\.){0,4096}'|"(?:[^"\\\n]|\\.){0,4096}"|`(?:[^`\\\n]|\\.){0,4096}`|[^\s,;}'"`\]]+)/g,
+    /** A scheme word at the start of a key/value rule's value (`authorization=Bearer …`). */
+    SCHEME_PREFIX: /^(bearer|basic) +/i,
+    /**
+     * A character that every rule needs (`@` e-mail and URL credentials,
+     * whitespace Bearer/Basic/PEM, `J` of `eyJ`, `:` headers and pairs, `=`
+     * key=value, `"` JSON, `%` of `%40`, `_` `I` `k` `x` `g` of vendor
+     * prefixes). Hex ids, UUIDs, numbers and routes without `:` have none:
+     * one char-class scan.
+     */
+    TRIGGER_CHARS: /[@="\s:J%_Ikxg]/,
+    /**
+     * Every substring that some rule needs; a string without any is clean
+     * unless it has an unspaced secret `key:value` (`hasUnspacedSecretPair`).
+     */
+    TRIGGERS:
+      /[@="]|eyJ|earer|EARER|asic|ASIC|ookie|OOKIE|uthoriz|UTHORIZ|%40|:[ \t]|':|_live_|_test_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-|PRIVATE KEY/,
+    /**
+     * Words that follow "Bearer" in prose, not tokens ("a Bearer token", "the
+     * bearer of", "Bearer auth"): a single lowercase word from this list is kept.
+     */
+    BEARER_PROSE: new Set([
+      'a',
+      'an',
+      'and',
+      'as',
+      'auth',
+      'authentication',
+      'authorization',
+      'credential',
+      'credentials',
+      'expected',
+      'for',
+      'format',
+      'header',
+      'headers',
+      'in',
+      'invalid',
+      'is',
+      'missing',
+      'of',
+      'on',
+      'or',
+      'prefix',
+      'realm',
+      'required',
+      'scheme',
+      'string',
+      'the',
+      'to',
+      'token',
+      'tokens',
+      'type',
+      'value',
+      'was',
+      'with',
+    ]),
+    /**
+     * Query and fragment parameter names whose values are secret beyond the
+     * secret keys (normalised: lowercase, no `-`, `_` or `.`): OAuth codes,
+     * URL signatures, API keys and session ids. Only after `?`, `&`, `#` or
+     * `;`: a `code` or `key` field elsewhere is not a secret.
+     */
+    URL_SECRET_PARAMS: new Set([
+      'code',
+      'key',
+      'sig',
+      'sid',
+      'signature',
+      'xamzsignature',
+      'xamzcredential',
+      'xamzsecuritytoken',
+      'xgoogsignature',
+      'xgoogcredential',
+    ]),
+  };
+}
 
-/**
- * Words that follow "Bearer" in prose, not tokens ("a Bearer token", "the
- * bearer of", "Bearer auth"): a single lowercase word from this list is kept.
- */
-const BEARER_PROSE = new Set([
-  'a',
-  'an',
-  'and',
-  'as',
-  'auth',
-  'authentication',
-  'authorization',
-  'credential',
-  'credentials',
-  'expected',
-  'for',
-  'format',
-  'header',
-  'headers',
-  'in',
-  'invalid',
-  'is',
-  'missing',
-  'of',
-  'on',
-  'or',
-  'prefix',
-  'realm',
-  'required',
-  'scheme',
-  'string',
-  'the',
-  'to',
-  'token',
-  'tokens',
-  'type',
-  'value',
-  'was',
-  'with',
-]);
-
-/**
- * Query and fragment parameter names whose values are secret beyond the
- * secret keys (normalised: lowercase, no `-`, `_` or `.`): OAuth codes, URL
- * signatures, API keys and session ids. Only after `?`, `&`, `#` or `;`: a
- * `code` or `key` field elsewhere is not a secret.
- */
-const URL_SECRET_PARAMS = new Set([
-  'code',
-  'key',
-  'sig',
-  'sid',
-  'signature',
-  'xamzsignature',
-  'xamzcredential',
-  'xamzsecuritytoken',
-  'xgoogsignature',
-  'xgoogcredential',
-]);
-
-/**
- * A character that every rule below needs (`@` e-mail and URL credentials,
- * whitespace Bearer/Basic/PEM, `J` of `eyJ`, `:` headers and pairs, `=`
- * key=value, `"` JSON, `%` of `%40`, `_` `I` `k` `x` `g` of vendor prefixes).
- * Hex ids, UUIDs, numbers and routes without `:` have none: one char-class
- * scan.
- */
-const TRIGGER_CHARS = /[@="\s:J%_Ikxg]/;
-/** Every substring that some rule below needs; a string without any is clean. */
-const TRIGGERS =
-  /[@="]|eyJ|earer|EARER|asic|ASIC|ookie|OOKIE|uthoriz|UTHORIZ|%40|:[ \t]|':|_live_|_test_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-|PRIVATE KEY/;
 /** Slots of the clean-string memo (a power of two). */
 const MEMO_SIZE = 256;
 /** Strings longer than this are not memoised (comparing them costs more). */
@@ -178,8 +193,10 @@ const CUT_SLACK = 1024;
 
 /** Whether base64 `creds` decodes to printable `user:pass` text (RFC 7617). */
 function isBasicCredentials(creds: string): boolean {
-  const body = creds.replace(/=+$/, '');
-  if (body.length % 4 === 1) return false; // not base64 of anything
+  const unpadded = creds.replace(/=+$/, '');
+  // A length of 4k+1 is not base64 of anything: a credential with one
+  // character too many (cut, or glued to text). Its first 4k decode.
+  const body = unpadded.length % 4 === 1 ? unpadded.slice(0, -1) : unpadded;
   const text = Buffer.from(body, 'base64').toString('utf8');
   if (!text.includes(':')) return false;
   for (let i = 0; i < text.length; i++) {
@@ -212,7 +229,28 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
       }
     : undefined;
   const R = MARKERS.redacted;
+  const {
+    URL_CREDENTIALS,
+    EMAIL,
+    EMAIL_ENCODED,
+    BEARER,
+    BASIC,
+    JWT,
+    HEADER,
+    VENDOR,
+    VENDOR_HINT,
+    PEM,
+    KEY_VALUE,
+    JSON_PAIR,
+    COLON_PAIR,
+    SCHEME_PREFIX,
+    TRIGGER_CHARS,
+    TRIGGERS,
+    BEARER_PROSE,
+    URL_SECRET_PARAMS,
+  } = compilePatterns();
 
+  // A user name may hold an `@` itself (`postgres://ann@example.com:pw@db`).
   const urlCredentials = (m: string, scheme: string, userinfo: string): string => {
     // `host:8080/path@x`: a port and a path, not a password — leave it to the e-mail rule.
     if (/^[^:]*:\d{1,5}[/?#]/.test(userinfo)) return m;
@@ -251,15 +289,21 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     count?.('header');
     return `${name}${sep}${R}`;
   };
-  const keyValue = (m: string, prefix: string, key: string, value: string): string => {
+  const keyValue = (m: string, prefix: string, key: string, sep: string, value: string): string => {
     if (!isSecretKey(key) && !(prefix !== '' && URL_SECRET_PARAMS.has(normalizeParam(key)))) {
       return m;
+    }
+    const quote = value.charAt(0);
+    if (quote === '"' || quote === "'") {
+      if (value.startsWith(`${quote}${R}`)) return m;
+      count?.('key_value');
+      return `${prefix}${key}${sep}${quote}${R}${quote}`;
     }
     const scheme = SCHEME_PREFIX.exec(value);
     const rest = scheme === null ? value : value.slice(scheme[0].length);
     if (rest === R) return m;
     count?.('key_value');
-    return `${prefix}${key}=${scheme === null ? '' : scheme[0]}${R}`;
+    return `${prefix}${key}${sep}${scheme === null ? '' : scheme[0]}${R}`;
   };
   const jsonPair = (m: string, key: string, sep: string, value: string): string => {
     if (value === `"${R}"` || !isSecretKey(key)) return m;
@@ -269,7 +313,7 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
   const colonPair = (m: string, q: string, key: string, sep: string, value: string): string => {
     if (!isSecretKey(key)) return m;
     const quote = value.charAt(0);
-    const quoted = quote === "'" || quote === '"';
+    const quoted = quote === "'" || quote === '"' || quote === '`';
     const inner = quoted ? value.slice(1, -1) : value;
     if (inner.startsWith('[REDACTED')) return m;
     count?.('key_value');
@@ -288,12 +332,40 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     );
   }
 
+  /**
+   * Whether `s` has `key:value` without a space after the colon and with a
+   * secret key (`password:123`, `{password:'x'}`): the one shape of the
+   * colon rule that `TRIGGERS` leaves out, found by a scan from each colon
+   * back over its key, since `host:8080` and `12:30` are common and clean
+   * (running every rule on them costs ~7× the scan).
+   */
+  function hasUnspacedSecretPair(s: string): boolean {
+    for (let at = s.indexOf(':'); at !== -1; at = s.indexOf(':', at + 1)) {
+      const next = s.charCodeAt(at + 1);
+      if (next !== next || next <= 0x20 || (next === 0x2f && s.charCodeAt(at + 2) === 0x2f)) {
+        continue; // end of string, a space or control character, or `://`
+      }
+      let end = at;
+      const q = s.charCodeAt(end - 1);
+      if (q === 0x27 || q === 0x22) end -= 1; // `'key':`
+      let start = end;
+      while (start > 0 && end - start < 64 && isKeyChar(s.charCodeAt(start - 1))) start -= 1;
+      while (start < end && !isLetter(s.charCodeAt(start))) start += 1;
+      if (start < end && isSecretKey(s.slice(start, end))) return true;
+    }
+    return false;
+  }
+
+  function mayHaveSecret(s: string): boolean {
+    return TRIGGERS.test(s) || hasUnspacedSecretPair(s);
+  }
+
   function scrubShort(s: string): string {
     if (s.length === 0) return s;
     const memoable = s.length <= MEMO_MAX_LENGTH;
     const i = memoable ? slot(s) : 0;
     if (memoable && memo[i] === s) return s;
-    if (!TRIGGER_CHARS.test(s) || !TRIGGERS.test(s)) {
+    if (!TRIGGER_CHARS.test(s) || !mayHaveSecret(s)) {
       if (memoable) memo[i] = s;
       return s;
     }
@@ -339,7 +411,7 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
    */
   function scrubAndCut(s: string): string {
     const head = s.slice(0, maxStringLength + CUT_SLACK);
-    const scrubbed = TRIGGERS.test(head) ? applyRules(head) : head;
+    const scrubbed = mayHaveSecret(head) ? applyRules(head) : head;
     if (scrubbed.length <= maxStringLength) return scrubbed;
     let end = maxStringLength;
     const c = scrubbed.charCodeAt(end - 1);
@@ -353,12 +425,19 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
   };
 }
 
+/** `[A-Za-z0-9_.-]`: a character of a key in the key/value rules. */
+function isKeyChar(c: number): boolean {
+  return isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+
 /** A parameter name as `URL_SECRET_PARAMS` holds it: lowercase, no `-`, `_` or `.`. */
 function normalizeParam(name: string): string {
   return name.toLowerCase().replace(/[-_.]/g, '');
 }
-
-const SHAPE_MARKERS = /\[REDACTED\]|\[EMAIL\]|\[JWT\]/g;
 
 /**
  * The shape of a value whose secrets `scrub` replaced, for error messages:
@@ -369,7 +448,7 @@ const SHAPE_MARKERS = /\[REDACTED\]|\[EMAIL\]|\[JWT\]/g;
  */
 export function shapeOf(original: string, scrubbed: string): string {
   if (scrubbed === original) return original;
-  const literals = scrubbed.split(SHAPE_MARKERS);
+  const literals = scrubbed.split(/\[REDACTED\]|\[EMAIL\]|\[JWT\]/);
   const first = literals[0] as string;
   const last = literals[literals.length - 1] as string;
   if (!original.startsWith(first) || literals.length < 2) return scrubbed;

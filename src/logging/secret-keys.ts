@@ -73,6 +73,10 @@ export const DEFAULT_SECRET_KEYS: readonly string[] = Object.freeze([
   'auth',
   'connectionstring',
   'cvv',
+  'jsessionid',
+  'phpsessid',
+  'sessid',
+  'connectsid',
 ]);
 
 /** Normalised endings that make any key secret (`dbPassword`, `githubToken`). */

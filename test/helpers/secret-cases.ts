@@ -229,6 +229,66 @@ export const SECRET_STRINGS: StringCase[] = [
     secrets: ['cookie20secret'],
     keep: ['Cookie:'],
   },
+  {
+    name: 'double-quoted key="value"',
+    text: 'password="pw31 secret" user=ann',
+    secrets: ['pw31', 'secret"'],
+    keep: ['password=', 'user=ann'],
+  },
+  {
+    name: "single-quoted export KEY='value'",
+    text: "export API_KEY='key32secret'",
+    secrets: ['key32secret'],
+    keep: ['export API_KEY='],
+  },
+  {
+    name: 'spaced key = value',
+    text: 'password = pw33secret',
+    secrets: ['pw33secret'],
+    keep: ['password ='],
+  },
+  {
+    name: 'key:value without a space',
+    text: 'password:pw34secret',
+    secrets: ['pw34secret'],
+    keep: ['password:'],
+  },
+  {
+    name: 'JS object literal without spaces',
+    text: "{password:'pw35secret',user:'ann'}",
+    secrets: ['pw35secret'],
+    keep: ["user:'ann'"],
+  },
+  {
+    name: 'util.inspect of a value with both quotes (backticks)',
+    text: inspect({ password: `it's "pw36secret"` }),
+    secrets: ['pw36secret', "it's"],
+    keep: ['password:'],
+  },
+  {
+    name: 'e-mail with a punycode TLD',
+    text: 'mail erin37@example.xn--p1ai now',
+    secrets: ['erin37', 'xn--p1ai', 'p1ai'],
+    keep: ['mail', 'now'],
+  },
+  {
+    name: 'jsessionid path parameter',
+    text: 'GET /cart;jsessionid=JS38SESSIONSECRET HTTP/1.1',
+    secrets: ['JS38SESSIONSECRET'],
+    keep: ['/cart;jsessionid=', 'HTTP/1.1'],
+  },
+  {
+    name: 'PHPSESSID pair',
+    text: 'PHPSESSID=php39secret',
+    secrets: ['php39secret'],
+    keep: ['PHPSESSID='],
+  },
+  {
+    name: 'Basic credentials with one character too many',
+    text: 'Basic dXNlcjpwdzQwc2VjcmV0x',
+    secrets: ['dXNlcjpwdzQwc2VjcmV0'],
+    keep: ['Basic'],
+  },
 ];
 
 /** Strings that look a little like secrets and must come out unchanged. */
@@ -258,6 +318,11 @@ export const LOOK_ALIKES: string[] = [
   'https://example.com:8443/health',
   'import.trades',
   'HTTP GET /users/:id',
+  'listening on localhost:8080',
+  'retry at 12:30:45',
+  'urn:uuid:3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f',
+  'see docs:configuration',
+  'ratio a:b = 3',
 ];
 
 /** Structured values: logs and Sentry take all of them, span attributes the string arrays. */

@@ -4,6 +4,8 @@ export interface MutationGroup {
   tests: string[];
   /** The group's floor: Stryker fails under it (`thresholds.break`). */
   break: number;
+  /** Leave out the group's static (module-load) mutants. */
+  ignoreStatic?: boolean;
 }
 export declare const GROUPS: Record<string, MutationGroup>;
 export declare function selectedGroups(): MutationGroup[];

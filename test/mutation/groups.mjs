@@ -11,10 +11,16 @@
  * reached less a margin and is only ever raised; 85 (issue 24's floor) for a
  * group not measured to the end yet.
  *
+ * `ignoreStatic` leaves out the group's static mutants: code that runs when
+ * the module loads (constants, frozen tables), which Stryker 9's vitest
+ * runner turns on only after the module has loaded, so no test can see
+ * them, while each runs every test of the group. A group sets it only once
+ * its rules are built at run time (REPORT.md lists what stays static).
+ *
  * Shared by stryker.config.mjs and vitest.mutation.config.ts.
  */
 
-/** @type {Record<string, { mutate: string[]; tests: string[]; break: number }>} */
+/** @type {Record<string, { mutate: string[]; tests: string[]; break: number; ignoreStatic?: boolean }>} */
 export const GROUPS = {
   // the metrics endpoint (bearer token, methods), series and the cap, the label cut
   metrics: {
@@ -51,12 +57,13 @@ export const GROUPS = {
   scrubbing: {
     mutate: ['src/logging/scrub.ts', 'src/logging/sanitize.ts', 'src/tracing/span-values.ts'],
     tests: [
-      'test/logging/{redact,redaction-table,secret-table,serialize-error,sentry-scrub,secrets-at-ingest,logger,request-line,line-json,child,schema-policy}.test.ts',
+      'test/logging/{scrub,redact,redaction-table,secret-table,serialize-error,sentry-scrub,logger,request-line,line-json,child,schema-policy,declared-fields}.test.ts',
       'test/tracing/{light-span,with-span,span-scrub,scrubbing-processor}.test.ts',
       'test/config/secret-shape.test.ts',
       'test/metrics/label-scrub.test.ts',
     ],
     break: 85,
+    ignoreStatic: true,
   },
   // W3C trace context
   'trace-context': {
