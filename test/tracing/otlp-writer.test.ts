@@ -120,6 +120,16 @@ describe('ProtoWriter: HrTime as fixed64 nanoseconds', () => {
   const otel = (t: [number, number]): number[] =>
     fixed64Of(BigInt(Math.trunc(t[0])) * 1_000_000_000n + BigInt(Math.trunc(t[1])));
 
+  /** `t` written as OpenTelemetry writes it, fresh and with the second's split kept from an earlier time. */
+  function expectHrTime(w: ProtoWriter, t: [number, number]): void {
+    expect([t, bytes((x) => x.hrTime(t))]).toEqual([t, otel(t)]);
+    w.reset();
+    w.hrTime([t[0], 0]);
+    w.reset();
+    w.hrTime(t);
+    expect([t, [...w.take()]]).toEqual([t, otel(t)]);
+  }
+
   it('writes exactly seconds × 1e9 + nanoseconds, also where the low 32 bits carry', () => {
     // Seconds whose nanoseconds end just under a multiple of 2^32: a time a
     // few nanoseconds later carries into the high word.
@@ -176,13 +186,7 @@ describe('ProtoWriter: HrTime as fixed64 nanoseconds', () => {
       [1_765_012_345, 0.9999999],
       [2 ** 34 + 7, 41.9999999],
     ] as [number, number][]) {
-      expect([t, bytes((x) => x.hrTime(t))]).toEqual([t, otel(t)]);
-      // And with the second's split kept from an earlier time.
-      w.reset();
-      w.hrTime([t[0], 0]);
-      w.reset();
-      w.hrTime(t);
-      expect([t, [...w.take()]]).toEqual([t, otel(t)]);
+      expectHrTime(w, t);
     }
   });
 
@@ -196,12 +200,7 @@ describe('ProtoWriter: HrTime as fixed64 nanoseconds', () => {
       [5, 10_000_000_000],
       [1_765_000_000, 5_000_000_000],
     ] as [number, number][]) {
-      expect([t, bytes((x) => x.hrTime(t))]).toEqual([t, otel(t)]);
-      w.reset();
-      w.hrTime([t[0], 0]);
-      w.reset();
-      w.hrTime(t);
-      expect([t, [...w.take()]]).toEqual([t, otel(t)]);
+      expectHrTime(w, t);
     }
   });
 });
