@@ -401,6 +401,18 @@ export const SECRET_VALUES: ValueCase[] = [
     keep: ['visible26'],
   },
   {
+    name: 'session cookies under their framework names',
+    value: {
+      JSESSIONID: 'sess41a',
+      PHPSESSID: 'sess41b',
+      sessid: 'sess41c',
+      'connect.sid': 's:sess41d',
+      theme41: 'dark41',
+    },
+    secrets: ['sess41a', 'sess41b', 'sess41c', 'sess41d'],
+    keep: ['dark41'],
+  },
+  {
     name: 'e-mail and JWT as object keys',
     value: { 'gina27@example.com': 1, [JWT]: 'jwt-key', plain27: 2 },
     secrets: ['gina27@example.com', JWT.slice(0, 30)],

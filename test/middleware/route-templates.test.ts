@@ -250,6 +250,41 @@ describe.each(majors)('%s route templates', (major, express) => {
     await expectTemplates(app, seen, expected);
   });
 
+  it('names the parameters of sub-app mount paths, whichever way the request came down', async () => {
+    const seen: Seen = new Map();
+    const app = express();
+    const h = recorder(seen);
+    // A router mounted twice (no mergeParams) in a sub-app mounted at two parametered paths.
+    const tenant = express();
+    const twice = express.Router();
+    twice.get('/x/:id', h);
+    tenant.use('/a', twice);
+    tenant.use('/b', twice);
+    app.use(['/t/:tenant', '/u/:tenant'], tenant);
+    // A router reached through a wrapper function (no tree to walk) in a sub-app at a parameter.
+    const wrapped = express();
+    const inner = express.Router();
+    inner.get('/y/:id', h);
+    wrapped.use('/w', (req, res, next) => inner(req, res, next));
+    app.use('/s/:org', wrapped);
+    // Nested: a sub-app at two parametered paths inside one at a parameter.
+    const outer = express();
+    const nested = express();
+    const again = express.Router();
+    again.get('/z/:id', h);
+    nested.use('/c', again);
+    nested.use('/d', again);
+    outer.use(['/e/:env', '/f/:env'], nested);
+    app.use('/r/:region', outer);
+    await expectTemplates(app, seen, {
+      '/t/acme/a/x/1': '/t/:tenant/a/x/:id',
+      '/u/Bob%20Ltd/b/x/2': '/u/:tenant/b/x/:id',
+      '/T/acme/b/x/3': '/t/:tenant/b/x/:id',
+      '/s/carol/w/y/4': '/s/:org/w/y/:id',
+      '/r/eu/f/prod/d/z/5': '/r/:region/f/:env/d/z/:id',
+    });
+  });
+
   it('walks at most 16 routers deep and keeps at most 8 mounts of a route; beyond, the public-path template', async () => {
     const seen: Seen = new Map();
     const app = express();

@@ -62,11 +62,24 @@ interface RouteInfo {
   /** Template when it does not depend on the request. */
   constant: string | undefined;
   routeTemplate: string;
-  /** Template of the sub-app mount paths above the app holding the route. */
-  appPrefix: string;
-  /** Raw path segments those mount paths consume, or -1 when unknown. */
-  appSegments: number;
+  /**
+   * The sub-app mount paths above the app holding the route, one entry per
+   * way down (a sub-app mounted at an array of paths has several).
+   */
+  mounts: AppMount[];
   chains: Layer[][];
+}
+
+/** One way down the sub-app mount paths to the app holding a route. */
+interface AppMount {
+  /** Their template (`/t/:tenant`). */
+  template: string;
+  /**
+   * Their segments (`['t', ':tenant']`), to match the raw `baseUrl`'s first
+   * segments against; `undefined` when a path is not plain segments and
+   * parameters (a RegExp, a wildcard, an optional parameter).
+   */
+  segments: string[] | undefined;
 }
 
 const infos = new WeakMap<object, RouteInfo>();
@@ -75,6 +88,10 @@ const pieces = new WeakMap<Layer, Piece>();
 /** Longest chain of mounted routers followed, and most chains kept per route. */
 const MAX_DEPTH = 16;
 const MAX_CHAINS = 8;
+/** Most ways down the sub-app mount paths kept per route. */
+const MAX_MOUNTS = 8;
+/** A mount path segment that is a literal or one named parameter. */
+const PLAIN_SEGMENT = /^(?::[A-Za-z_$][\w$]*|[^:*?+(){}[\]\\]*)$/;
 
 /** The template of a path argument (route or mount). */
 export function pathTemplate(path: unknown): string {
@@ -259,22 +276,31 @@ function analyse(
 ): RouteInfo {
   const routeTemplate = pathTemplate(route.path);
   // The router tree is Express's private state (internals/express.ts).
-  if (!fast)
-    return { constant: undefined, routeTemplate, appPrefix: '', appSegments: -1, chains: [] };
+  if (!fast) return { constant: undefined, routeTemplate, mounts: [], chains: [] };
   // Sub-apps: the request is inside `app`; its mount paths (templates, kept
   // by Express as `mountpath`) prefix everything found in its own router.
-  let appPrefix = '';
-  let appSegments = 0;
+  let appPrefix = ''; // a sub-app mounted at several paths is written with all of them (`/p|/q`)
+  let mounts: AppMount[] = [{ template: '', segments: [] }];
   for (let a = app; a?.parent !== undefined && a.parent !== null; a = a.parent) {
     const mp = a.mountpath;
-    if (typeof mp === 'string') {
-      const t = trimSlash(mp);
-      appPrefix = t + appPrefix;
-      if (appSegments >= 0) appSegments += t === '' ? 0 : t.split('/').length - 1;
-    } else {
-      appPrefix = pathTemplate(mp) + appPrefix;
-      appSegments = -1;
+    appPrefix = (typeof mp === 'string' ? trimSlash(mp) : pathTemplate(mp)) + appPrefix;
+    const paths: unknown[] = Array.isArray(mp) ? mp.flat(Infinity) : [mp];
+    const next: AppMount[] = [];
+    for (const path of paths) {
+      const t = typeof path === 'string' ? trimSlash(path) : undefined;
+      const segments = t === undefined ? undefined : mountSegments(t);
+      for (const below of mounts) {
+        if (next.length === MAX_MOUNTS) break;
+        next.push({
+          template: (t ?? pathTemplate(path)) + below.template,
+          segments:
+            segments === undefined || below.segments === undefined
+              ? undefined
+              : [...segments, ...below.segments],
+        });
+      }
     }
+    mounts = next;
   }
   const chains: Layer[][] = [];
   const stack = routerStackOf(app);
@@ -285,7 +311,34 @@ function analyse(
     if (!parts.includes(DYNAMIC))
       constant = join(appPrefix + (parts as string[]).join(''), routeTemplate);
   }
-  return { constant, routeTemplate, appPrefix, appSegments, chains };
+  return { constant, routeTemplate, mounts, chains };
+}
+
+/** The segments of a trimmed mount path, or `undefined` when one is not plain. */
+function mountSegments(path: string): string[] | undefined {
+  if (path === '') return [];
+  const segments = path.slice(1).split('/');
+  return segments.every((s) => PLAIN_SEGMENT.test(s)) ? segments : undefined;
+}
+
+/** Whether the first segments of the raw `baseUrl` are those of `segments`. */
+function matchesMount(raw: string, segments: string[]): boolean {
+  if (segments.length === 0) return true; // no sub-app: the common case
+  const parts = raw.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const part = parts[i + 1];
+    if (part === undefined || part === '') return false;
+    const want = segments[i]!;
+    if (want.startsWith(':')) continue;
+    let decoded = part;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      // compare raw
+    }
+    if (decoded.toLowerCase() !== want.toLowerCase()) return false;
+  }
+  return true;
 }
 
 function dropSegments(path: string, n: number): string {
@@ -320,15 +373,19 @@ export function expressRouteTemplate(
   if (info.constant !== undefined) return info.constant;
 
   const rawBase = typeof req.baseUrl === 'string' ? req.baseUrl : '';
-  if (info.appSegments >= 0) {
-    const base = dropSegments(rawBase, info.appSegments);
+  for (const mount of info.mounts) {
+    if (mount.segments === undefined || !matchesMount(rawBase, mount.segments)) continue;
+    const base = dropSegments(rawBase, mount.segments.length);
     for (const chain of info.chains) {
-      const mount = consumeChain(chain, base);
-      if (mount !== undefined) return join(info.appPrefix + mount, info.routeTemplate);
+      const explained = consumeChain(chain, base);
+      if (explained !== undefined) return join(mount.template + explained, info.routeTemplate);
     }
+    // Not explained by the router tree (a router mounted through a wrapper
+    // function, or the request already left it): below the mount paths, the
+    // raw prefix with its parameter values replaced by their names.
+    return join(mount.template + substituteParams(trimSlash(base), req.params), info.routeTemplate);
   }
-  // Not explained by the router tree (a router mounted through a wrapper
-  // function, or the request already left it): the raw prefix with its
-  // parameter values replaced by their names.
+  // Mount paths that cannot be matched segment by segment: the raw prefix
+  // with its parameter values replaced by their names.
   return join(substituteParams(trimSlash(rawBase), req.params), info.routeTemplate);
 }
