@@ -325,6 +325,34 @@ describe.each(majors)('%s route templates', (major, express) => {
       '/teams/42/items/7': '/teams/42/items/:id',
     });
   });
+
+  it('matches sub-app mount paths segment by segment: literals in any case, the root, paths it cannot match', async () => {
+    const seen: Seen = new Map();
+    const app = express();
+    const h = recorder(seen);
+    /** A sub-app holding a router mounted twice (no mergeParams): the request decides the mount. */
+    const sub = (name: string) => {
+      const s = express();
+      const r = express.Router();
+      r.get(`/${name}/:id`, h);
+      s.use('/one', r);
+      s.use('/two', r);
+      return s;
+    };
+    app.use(['/tenants/:tenant', '/orgs/:tenant'], sub('a'));
+    app.use(/^\/rx\/\d+/, sub('b'));
+    app.use(five ? '/files{/:name}' : '/files/:name?', sub('c'));
+    app.use('/', sub('d'));
+    await expectTemplates(app, seen, {
+      '/tenants/acme/one/a/1': '/tenants/:tenant/one/a/:id',
+      '/orgs/acme/two/a/2': '/orgs/:tenant/two/a/:id',
+      '/ORGS/acme/two/a/3': '/orgs/:tenant/two/a/:id',
+      // A RegExp or an optional parameter cannot be matched segment by segment: the raw prefix.
+      '/rx/7/one/b/4': '/rx/7/one/b/:id',
+      '/files/x/one/c/5': '/files/x/one/c/:id',
+      '/two/d/6': '/two/d/:id',
+    });
+  });
 });
 
 describe('Express 5 with router 2.0 to 2.2 (the match left on the layer)', () => {
