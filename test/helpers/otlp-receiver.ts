@@ -41,6 +41,29 @@ export type OtlpValue =
   | { [key: string]: OtlpValue }
   | null;
 
+/**
+ * An `AnyValue` decoded with its kind kept ({@link DecodeOptions.typed}): an
+ * integer and a double of the same value, or an empty value and a missing
+ * one, are told apart.
+ */
+export type OtlpTypedValue =
+  | { string: string }
+  | { bool: boolean }
+  | { int: bigint }
+  | { double: number }
+  | { array: OtlpTypedValue[] }
+  | { kvlist: Record<string, OtlpTypedValue> }
+  | { bytes: Uint8Array }
+  | { empty: true };
+
+export interface DecodeOptions {
+  /**
+   * Decode every `AnyValue` as an {@link OtlpTypedValue} (`{ int: 3n }`,
+   * `{ double: 3 }`…) instead of a plain value (`3`).
+   */
+  typed?: boolean;
+}
+
 /** A decoded event. */
 export interface OtlpEvent {
   timeUnixNano: bigint;
@@ -80,8 +103,12 @@ export interface OtlpSpan {
   flags: number;
   /** Resource attributes of the batch (`service.name`…). */
   resource: Record<string, OtlpValue>;
+  /** `ResourceSpans.schema_url` ('' when absent). */
+  resourceSchemaUrl: string;
   scope: string;
   scopeVersion: string;
+  /** `ScopeSpans.schema_url` ('' when absent). */
+  scopeSchemaUrl: string;
 }
 
 export interface OtlpReceiver {
@@ -204,8 +231,36 @@ function fields(
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/** The AnyValue decoder in use: plain, or typed ({@link DecodeOptions.typed}). */
+let anyValue: (buf: Uint8Array) => OtlpValue = plainAnyValue;
+
+/** common.v1.AnyValue, kind kept. */
+function typedAnyValue(buf: Uint8Array): OtlpTypedValue {
+  let value: OtlpTypedValue = { empty: true };
+  fields(buf, (field, wire, r) => {
+    if (field === 1 && wire === Wire.Len) value = { string: r.string() };
+    else if (field === 2 && wire === Wire.Varint) value = { bool: r.varint() !== 0n };
+    else if (field === 3 && wire === Wire.Varint) value = { int: BigInt.asIntN(64, r.varint()) };
+    else if (field === 4 && wire === Wire.Fixed64) value = { double: r.double() };
+    else if (field === 5 && wire === Wire.Len) {
+      const items: OtlpTypedValue[] = [];
+      fields(r.bytes(), (f, w, rr) => {
+        if (f === 1 && w === Wire.Len) items.push(typedAnyValue(rr.bytes()));
+      });
+      value = { array: items };
+    } else if (field === 6 && wire === Wire.Len) {
+      const list: Record<string, OtlpValue> = {};
+      fields(r.bytes(), (f, w, rr) => {
+        if (f === 1 && w === Wire.Len) keyValue(rr.bytes(), list);
+      });
+      value = { kvlist: list as Record<string, OtlpTypedValue> };
+    } else if (field === 7 && wire === Wire.Len) value = { bytes: Uint8Array.from(r.bytes()) };
+  });
+  return value;
+}
+
 /** common.v1.AnyValue */
-function anyValue(buf: Uint8Array): OtlpValue {
+function plainAnyValue(buf: Uint8Array): OtlpValue {
   let value: OtlpValue = null;
   fields(buf, (field, wire, r) => {
     if (field === 1 && wire === Wire.Len) value = r.string();
@@ -220,7 +275,7 @@ function anyValue(buf: Uint8Array): OtlpValue {
     else if (field === 5 && wire === Wire.Len) {
       const items: OtlpValue[] = [];
       fields(r.bytes(), (f, w, rr) => {
-        if (f === 1 && w === Wire.Len) items.push(anyValue(rr.bytes()));
+        if (f === 1 && w === Wire.Len) items.push(plainAnyValue(rr.bytes()));
       });
       value = items;
     } else if (field === 6 && wire === Wire.Len) {
@@ -229,7 +284,7 @@ function anyValue(buf: Uint8Array): OtlpValue {
         if (f === 1 && w === Wire.Len) keyValue(rr.bytes(), list);
       });
       value = list;
-    } else if (field === 7 && wire === Wire.Len) value = r.bytes().slice();
+    } else if (field === 7 && wire === Wire.Len) value = Uint8Array.from(r.bytes());
   });
   return value;
 }
@@ -285,8 +340,10 @@ function decodeEvent(buf: Uint8Array): OtlpEvent {
 function decodeSpan(
   buf: Uint8Array,
   resource: Record<string, OtlpValue>,
+  resourceSchemaUrl: string,
   scope: string,
   scopeVersion: string,
+  scopeSchemaUrl: string,
 ): OtlpSpan {
   const span: OtlpSpan = {
     traceId: '',
@@ -306,8 +363,10 @@ function decodeSpan(
     status: { code: 0, message: '' },
     flags: 0,
     resource,
+    resourceSchemaUrl,
     scope,
     scopeVersion,
+    scopeSchemaUrl,
   };
   fields(buf, (field, wire, r) => {
     switch (field) {
@@ -374,14 +433,27 @@ function decodeSpan(
 /**
  * Decodes an `ExportTraceServiceRequest` (collector/trace/v1): resource_spans
  * = 1 → { resource = 1 { attributes = 1 }, scope_spans = 2 → { scope = 1
- * { name = 1 }, spans = 2 } }.
+ * { name = 1, version = 2 }, spans = 2, schema_url = 3 }, schema_url = 3 }.
  */
-export function decodeExportTraceServiceRequest(body: Uint8Array): OtlpSpan[] {
+export function decodeExportTraceServiceRequest(
+  body: Uint8Array,
+  options: DecodeOptions = {},
+): OtlpSpan[] {
+  anyValue = options.typed === true ? typedAnyValue : plainAnyValue;
+  try {
+    return decodeRequest(body);
+  } finally {
+    anyValue = plainAnyValue;
+  }
+}
+
+function decodeRequest(body: Uint8Array): OtlpSpan[] {
   const out: OtlpSpan[] = [];
   fields(body, (field, wire, r) => {
     if (field !== 1 || wire !== Wire.Len) return;
     const resourceSpans = r.bytes();
     const resource: Record<string, OtlpValue> = {};
+    let resourceSchemaUrl = '';
     const scopeSpans: Uint8Array[] = [];
     fields(resourceSpans, (f, w, rr) => {
       if (w !== Wire.Len) return;
@@ -390,10 +462,12 @@ export function decodeExportTraceServiceRequest(body: Uint8Array): OtlpSpan[] {
           if (ff === 1 && ww === Wire.Len) keyValue(rrr.bytes(), resource);
         });
       } else if (f === 2) scopeSpans.push(rr.bytes());
+      else if (f === 3) resourceSchemaUrl = rr.string();
     });
     for (const ss of scopeSpans) {
       let scope = '';
       let scopeVersion = '';
+      let scopeSchemaUrl = '';
       const spans: Uint8Array[] = [];
       fields(ss, (f, w, rr) => {
         if (w !== Wire.Len) return;
@@ -403,8 +477,11 @@ export function decodeExportTraceServiceRequest(body: Uint8Array): OtlpSpan[] {
             else if (ff === 2 && ww === Wire.Len) scopeVersion = rrr.string();
           });
         } else if (f === 2) spans.push(rr.bytes());
+        else if (f === 3) scopeSchemaUrl = rr.string();
       });
-      for (const s of spans) out.push(decodeSpan(s, resource, scope, scopeVersion));
+      for (const s of spans) {
+        out.push(decodeSpan(s, resource, resourceSchemaUrl, scope, scopeVersion, scopeSchemaUrl));
+      }
     }
   });
   return out;

@@ -342,8 +342,29 @@ describe.each(majors)('%s route templates', (major, express) => {
     app.use(['/tenants/:tenant', '/orgs/:tenant'], sub('a'));
     app.use(/^\/rx\/\d+/, sub('b'));
     app.use(five ? '/files{/:name}' : '/files/:name?', sub('c'));
+    app.use('/v1/', sub('e'));
+    const once = express();
+    const r = express.Router();
+    r.get('/f/:id', h);
+    once.use('/only', r);
+    app.use('/v2/', once);
+    // A router mounted at parametered paths (no mergeParams) in a sub-app at the root.
+    const root = express();
+    const p = express.Router();
+    p.get('/g/:id', h);
+    root.use('/p/:pid', p);
+    root.use('/q/:pid', p);
+    app.use('/', root);
+    // A sub-app at a RegExp inside one at a parameter: the raw prefix.
+    const outer = express();
+    outer.use(/^\/in\d/, sub('k'));
+    app.use('/o/:x', outer);
     app.use('/', sub('d'));
     await expectTemplates(app, seen, {
+      '/v1/one/e/7': '/v1/one/e/:id',
+      '/v2/only/f/8': '/v2/only/f/:id',
+      '/q/77/g/9': '/q/:pid/g/:id',
+      '/o/5/in3/two/k/10': '/o/5/in3/two/k/:id',
       '/tenants/acme/one/a/1': '/tenants/:tenant/one/a/:id',
       '/orgs/acme/two/a/2': '/orgs/:tenant/two/a/:id',
       '/ORGS/acme/two/a/3': '/orgs/:tenant/two/a/:id',

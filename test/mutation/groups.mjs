@@ -77,8 +77,9 @@ export const GROUPS = {
   // the OTLP protobuf encoder
   otlp: {
     mutate: ['src/tracing/otlp/encode.ts', 'src/tracing/otlp/proto-writer.ts'],
-    tests: ['test/tracing/{otlp-encode,otlp-links,light-span}.test.ts'],
-    break: 85,
+    tests: ['test/tracing/{otlp-encode,otlp-links,otlp-values,otlp-writer,light-span}.test.ts'],
+    // measured 89.0 % (2026-12-06); the rest are listed as equivalent in REPORT.md
+    break: 87,
   },
   // route templates, drain and shutdown
   lifecycle: {

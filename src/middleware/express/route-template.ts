@@ -90,8 +90,6 @@ const MAX_DEPTH = 16;
 const MAX_CHAINS = 8;
 /** Most ways down the sub-app mount paths kept per route. */
 const MAX_MOUNTS = 8;
-/** A mount path segment that is a literal or one named parameter. */
-const PLAIN_SEGMENT = /^(?::[A-Za-z_$][\w$]*|[^:*?+(){}[\]\\]*)$/;
 
 /** The template of a path argument (route or mount). */
 export function pathTemplate(path: unknown): string {
@@ -318,7 +316,9 @@ function analyse(
 function mountSegments(path: string): string[] | undefined {
   if (path === '') return [];
   const segments = path.slice(1).split('/');
-  return segments.every((s) => PLAIN_SEGMENT.test(s)) ? segments : undefined;
+  // Each a literal or one named parameter (not a wildcard, an optional or a pattern).
+  const plain = /^(?::[A-Za-z_$][\w$]*|[^:*?+(){}[\]\\]*)$/;
+  return segments.every((s) => plain.test(s)) ? segments : undefined;
 }
 
 /** Whether the first segments of the raw `baseUrl` are those of `segments`. */
@@ -330,13 +330,8 @@ function matchesMount(raw: string, segments: string[]): boolean {
     if (part === undefined || part === '') return false;
     const want = segments[i]!;
     if (want.startsWith(':')) continue;
-    let decoded = part;
-    try {
-      decoded = decodeURIComponent(part);
-    } catch {
-      // compare raw
-    }
-    if (decoded.toLowerCase() !== want.toLowerCase()) return false;
+    // Express matches the raw (still percent-encoded) path, without case.
+    if (part.toLowerCase() !== want.toLowerCase()) return false;
   }
   return true;
 }

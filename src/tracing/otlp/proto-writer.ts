@@ -116,18 +116,19 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
-  /** An OpenTelemetry `HrTime` ([seconds, nanoseconds]) as fixed64 nanoseconds since the epoch. */
+  /**
+   * An OpenTelemetry `HrTime` ([seconds, nanoseconds]) as fixed64 nanoseconds
+   * since the epoch. A fractional nanosecond part is truncated, as
+   * OpenTelemetry's `hrTimeToNanos` (its OTLP/JSON serializer) does: added as
+   * it is, its fraction could round the sum up to the next nanosecond.
+   */
   hrTime(time: readonly [number, number]): void {
     const seconds = time[0];
-    const nanos = time[1];
+    // NaN stays NaN and fails the range test below.
+    const nanos = Math.trunc(time[1]);
     let lo: number;
     let hi: number;
-    if (
-      nanos >= 0 &&
-      nanos < 1e9 &&
-      Number.isInteger(nanos) &&
-      (seconds === this.hrSeconds || this.splitSecond(seconds))
-    ) {
+    if (nanos >= 0 && nanos < 1e9 && (seconds === this.hrSeconds || this.splitSecond(seconds))) {
       // The second's split (kept from the last time in the same second: a
       // span's start and end, the spans of one busy second) plus the nanos.
       lo = this.hrLow + nanos;
