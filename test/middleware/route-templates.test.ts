@@ -326,6 +326,24 @@ describe.each(majors)('%s route templates', (major, express) => {
     });
   });
 
+  it('tries at most 8 ways down the sub-app mount paths; beyond, the raw prefix', async () => {
+    const seen: Seen = new Map();
+    const app = express();
+    const sub = express();
+    const r = express.Router();
+    r.get('/m/:id', recorder(seen));
+    sub.use('/one', r);
+    sub.use('/two', r);
+    app.use(
+      Array.from({ length: 9 }, (_, i) => `/w${i + 1}/:t`),
+      sub,
+    );
+    await expectTemplates(app, seen, {
+      '/w8/acme/one/m/1': '/w8/:t/one/m/:id',
+      '/w9/acme/two/m/2': '/w9/acme/two/m/:id',
+    });
+  });
+
   it('matches sub-app mount paths segment by segment: literals in any case, the root, paths it cannot match', async () => {
     const seen: Seen = new Map();
     const app = express();
