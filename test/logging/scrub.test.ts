@@ -145,6 +145,7 @@ describe('Bearer tokens', () => {
     check(prose.map((word): Row => [`Bearer ${word}`, `Bearer ${word}`, []]));
     check([
       ['Bearer token=', 'Bearer token=', []],
+      ['Bearer scheme==', 'Bearer scheme==', []],
       ['Bearer Token', 'Bearer [REDACTED]', ['bearer']],
       ['Bearer tokenX', 'Bearer [REDACTED]', ['bearer']],
     ]);
@@ -383,6 +384,51 @@ describe('"key": value and key: value', () => {
   });
 });
 
+describe('each rule runs wherever its mark is, the first character included', () => {
+  it('finds the mark at the start of the string, where a pre-check could skip the rule', () => {
+    check([
+      ['BEARER abc1', 'BEARER [REDACTED]', ['bearer']],
+      ['COOKIE: a=1', 'COOKIE: [REDACTED]', ['header']],
+      ['AUTHORIZATION: Token t', 'AUTHORIZATION: [REDACTED]', ['header']],
+      ['k=1 password=pw', 'k=1 password=[REDACTED]', ['key_value']],
+      ['a%40example.com', '[EMAIL]', ['email']],
+      ['a://u:p@h', 'a://[REDACTED]@h', ['url_credentials']],
+      ['xeyJabcdefg', 'x[JWT]', ['jwt']],
+    ]);
+  });
+
+  it('reads the whole key of an unspaced pair: underscores, dots, dashes, capitals', () => {
+    check([
+      ['api_key:abc1', 'api_key:[REDACTED]', ['key_value']],
+      ['api.key:abc2', 'api.key:[REDACTED]', ['key_value']],
+      ['api-key:abc3', 'api-key:[REDACTED]', ['key_value']],
+      ['API_KEY:abc4', 'API_KEY:[REDACTED]', ['key_value']],
+    ]);
+  });
+
+  it('reads digits in a key the service declared', () => {
+    const kinds: RedactionKind[] = [];
+    const scrub = createScrubber({
+      isSecretKey: createSecretKeyMatcher(['pin2', 'k9z']),
+      maxStringLength: 100,
+      onRedaction: (kind) => kinds.push(kind),
+    });
+    expect(scrub('pin2:1234')).toBe('pin2:[REDACTED]');
+    expect(scrub('k9z:1234')).toBe('k9z:[REDACTED]');
+    expect(scrub('x0pin2:1')).toBe('x0pin2:1');
+    expect(kinds).toEqual(['key_value', 'key_value']);
+  });
+});
+
+describe('URL credentials next to ports', () => {
+  it('takes a port only right after the host', () => {
+    check([
+      ['https://ann:pw:8080/x@host', 'https://[REDACTED]@host', ['url_credentials']],
+      ['http://host:8/users/@me', 'http://host:8/users/@me', []],
+    ]);
+  });
+});
+
 describe('rule order', () => {
   it('takes URL credentials before the e-mail rule and PEM blocks before key: value', () => {
     check([
@@ -475,6 +521,27 @@ describe('long strings', () => {
     expect(scrub(far)).toBe(`${'x'.repeat(10)}…[TRUNCATED ${far.length} chars]`);
     const inSlack = `${'x'.repeat(1020)}token=abc`;
     expect(scrub(inSlack)).toBe(`${'x'.repeat(10)}…[TRUNCATED ${inSlack.length} chars]`);
+  });
+
+  it('keeps a scrubbed string of exactly the limit whole', () => {
+    const { scrub, kinds } = scrubber(10);
+    expect(scrub('ann@example.com!!!')).toBe('[EMAIL]!!!');
+    expect(kinds).toEqual(['email']);
+  });
+
+  it('does not split a pair whose high surrogate is the first or the last of its range', () => {
+    const { scrub } = scrubber(10);
+    expect(scrub('123456789\u{10000}xyz')).toBe('123456789…[TRUNCATED 14 chars]');
+    expect(scrub('123456789\u{10FC00}xyz')).toBe('123456789…[TRUNCATED 14 chars]');
+  });
+
+  it('cuts without a counter', () => {
+    const scrub = createScrubber({
+      isSecretKey: createSecretKeyMatcher(),
+      maxStringLength: 5,
+      onRedaction: undefined,
+    });
+    expect(scrub('abcdefgh')).toBe('abcde…[TRUNCATED 8 chars]');
   });
 
   it('skips the rules for a long string without any trigger', () => {
