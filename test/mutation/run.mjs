@@ -3,8 +3,9 @@
  * `npm run test:mutation [-- stryker options]`: runs Stryker, then makes the
  * incremental result files it wrote (test/mutation/incremental/*.json,
  * checked in so CI re-runs only changed mutants) free of this machine's
- * path (Stryker records the absolute project root, which it does not need
- * to reuse a result) and compact (no indentation: less than half the size).
+ * paths (Stryker records the absolute project root, and a killed mutant's
+ * failure message can quote a stack trace; it needs neither to reuse a
+ * result) and compact (no indentation: less than half the size).
  * Exits with Stryker's status.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,11 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const text = readFileSync(file, 'utf8');
   const result = JSON.parse(text);
   result.projectRoot = '.';
+  // A test's failure message can hold this machine's paths (a stack trace);
+  // Stryker only shows it, and reuses a result without it.
+  for (const file of Object.values(result.files ?? {})) {
+    for (const mutant of file.mutants ?? []) delete mutant.statusReason;
+  }
   const compact = `${JSON.stringify(result)}\n`;
   if (compact !== text) writeFileSync(file, compact);
 }
