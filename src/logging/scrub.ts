@@ -191,13 +191,14 @@ const MEMO_MAX_LENGTH = 256;
 /** Extra characters scrubbed past the cut of a long string; see `scrubAndCut`. */
 const CUT_SLACK = 1024;
 
-/** Whether base64 `creds` decodes to printable `user:pass` text (RFC 7617). */
+/**
+ * Whether base64 `creds` decodes to printable `user:pass` text (RFC 7617).
+ * Node's decoder ignores the padding and an incomplete last character, so
+ * unpadded credentials and ones with a character too many (cut, or glued to
+ * text) are checked by what their whole 4-character groups hold.
+ */
 function isBasicCredentials(creds: string): boolean {
-  const unpadded = creds.replace(/=+$/, '');
-  // A length of 4k+1 is not base64 of anything: a credential with one
-  // character too many (cut, or glued to text). Its first 4k decode.
-  const body = unpadded.length % 4 === 1 ? unpadded.slice(0, -1) : unpadded;
-  const text = Buffer.from(body, 'base64').toString('utf8');
+  const text = Buffer.from(creds, 'base64').toString('utf8');
   if (!text.includes(':')) return false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
