@@ -1,8 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import express5 from 'express';
-import express4 from 'express4';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   stacklightErrorHandler,
@@ -28,14 +26,7 @@ import {
   waitFor,
   type Harness,
 } from './harness.js';
-
-type ExpressFactory = typeof express5;
-type App = ReturnType<ExpressFactory>;
-
-const majors: Array<[string, ExpressFactory]> = [
-  ['Express 5', express5],
-  ['Express 4', express4],
-];
+import { EXPRESS_MAJORS, type App } from './express-majors.js';
 
 let h: Harness;
 let server: Server | undefined;
@@ -56,7 +47,7 @@ async function listen(app: App): Promise<number> {
   return portOf(server);
 }
 
-describe.each(majors)('%s middleware', (major, express) => {
+describe.each(EXPRESS_MAJORS)('%s middleware', (major, express) => {
   const five = major === 'Express 5';
 
   /** The app of most tests: plain routes, nested and parameterised routers, a sub-app. */

@@ -11,8 +11,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express5, { type Request, type Response } from 'express';
-import express4 from 'express4';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXPRESS_MAJORS, type App } from './express-majors.js';
 import { EXPRESS } from '../../src/internals/express.js';
 import { decide, type Guard } from '../../src/internals/guard.js';
 import {
@@ -20,14 +20,6 @@ import {
   type ExpressAppLike,
   type ExpressRequestLike,
 } from '../../src/middleware/express/route-template.js';
-
-type ExpressFactory = typeof express5;
-type App = ReturnType<ExpressFactory>;
-
-const majors: Array<[string, ExpressFactory]> = [
-  ['Express 5', express5],
-  ['Express 4', express4 as unknown as ExpressFactory],
-];
 
 /** The decision for an Express outside the tested range: the public path. */
 const PUBLIC = decide(EXPRESS, '99.0.0');
@@ -70,7 +62,7 @@ async function expectTemplates(
   expect(Object.fromEntries(seen)).toEqual(expected);
 }
 
-describe.each(majors)('%s route templates', (major, express) => {
+describe.each(EXPRESS_MAJORS)('%s route templates', (major, express) => {
   const five = major === 'Express 5';
   /** Catch-all route path: Express 4 `*`, Express 5 a named wildcard. */
   const star = five ? '/*rest' : '*';
