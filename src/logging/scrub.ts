@@ -18,8 +18,9 @@
  * | `"key":"value"`, `'key': 'value'`, `key: value`, `key:value`, `` key: `value` `` (`util.inspect`, YAML, JS) | value `[REDACTED]` |
  *
  * Two combined pre-checks decide whether any rule can match: a char-class
- * scan (`TRIGGER_CHARS`) then one alternation (`TRIGGERS`); only then do the
- * per-rule `indexOf` checks and regexes run. Short strings found clean are
+ * scan (`TRIGGER_CHARS`) then one alternation (`TRIGGERS`, with the scan of
+ * `hasUnspacedSecretPair`); only then do the per-rule checks (`indexOf`, a
+ * case-insensitive word) and regexes run. Short strings found clean are
  * remembered in a small direct-mapped memo, so the constant strings of a hot
  * path (route, method, message) cost one comparison. Measured on a UUID:
  * the `indexOf` chain alone ~150 ns, the alternation ~120 ns, the char
@@ -117,11 +118,19 @@ function compilePatterns() {
      */
     TRIGGER_CHARS: /[@="\s:J%_Ikxg]/,
     /**
-     * Every substring that some rule needs; a string without any is clean
-     * unless it has an unspaced secret `key:value` (`hasUnspacedSecretPair`).
+     * Every substring that some rule needs, in any case (schemes and header
+     * names are case-insensitive: `BeArEr`); a string without any is clean
+     * unless it has a secret `key:value` without a space after the colon
+     * (`hasUnspacedSecretPair`).
      */
     TRIGGERS:
-      /[@="]|eyJ|earer|EARER|asic|ASIC|ookie|OOKIE|uthoriz|UTHORIZ|%40|:[ \t]|':|_live_|_test_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-|PRIVATE KEY/,
+      /[@="]|eyJ|earer|asic|ookie|uthoriz|%40|:[ \t]|':|_live_|_test_|gh[pousr]_|github_pat_|xox[abposre]-|AKIA|ASIA|AIza|glpat-|npm_|sk-|PRIVATE KEY/i,
+    /** The words the Bearer, Basic and header rules need, in any case. */
+    BEARER_WORD: /bearer/i,
+    BASIC_WORD: /basic/i,
+    HEADER_WORD: /cookie|authorization/i,
+    /** A JSON key's closing quote and its colon (`"key":`, `"key"\n :`). */
+    JSON_SEP: /"\s*:/,
     /**
      * Words that follow "Bearer" in prose, not tokens ("a Bearer token", "the
      * bearer of", "Bearer auth"): a single lowercase word from this list is kept.
@@ -165,7 +174,8 @@ function compilePatterns() {
     /**
      * Query and fragment parameter names whose values are secret beyond the
      * secret keys (normalised: lowercase, no `-`, `_` or `.`): OAuth codes,
-     * URL signatures, API keys and session ids. Only after `?`, `&`, `#` or
+     * URL signatures, API keys and session ids (`signature` and
+     * `X-Amz-Security-Token` are secret keys already). Only after `?`, `&`, `#` or
      * `;`: a `code` or `key` field elsewhere is not a secret.
      */
     URL_SECRET_PARAMS: new Set([
@@ -173,10 +183,8 @@ function compilePatterns() {
       'key',
       'sig',
       'sid',
-      'signature',
       'xamzsignature',
       'xamzcredential',
-      'xamzsecuritytoken',
       'xgoogsignature',
       'xgoogcredential',
     ]),
@@ -247,6 +255,10 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     SCHEME_PREFIX,
     TRIGGER_CHARS,
     TRIGGERS,
+    BEARER_WORD,
+    BASIC_WORD,
+    HEADER_WORD,
+    JSON_SEP,
     BEARER_PROSE,
     URL_SECRET_PARAMS,
   } = compilePatterns();
@@ -263,7 +275,8 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     return MARKERS.email;
   };
   const bearer = (m: string, word: string, space: string, token: string): string => {
-    if (token === R || BEARER_PROSE.has(token.replace(/=+$/, ''))) return m;
+    // `[REDACTED]` is no token (`[`), so a replaced one never comes back here.
+    if (BEARER_PROSE.has(token.replace(/=+$/, ''))) return m;
     count?.('bearer');
     return `${word}${space}${R}`;
   };
@@ -335,10 +348,11 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
 
   /**
    * Whether `s` has `key:value` without a space after the colon and with a
-   * secret key (`password:123`, `{password:'x'}`): the one shape of the
-   * colon rule that `TRIGGERS` leaves out, found by a scan from each colon
-   * back over its key, since `host:8080` and `12:30` are common and clean
-   * (running every rule on them costs ~7× the scan).
+   * secret key (`password:123`, `{password:'x'}`, `password :x`,
+   * `'password' :x`): the one shape of the colon rule that `TRIGGERS` leaves
+   * out, found by a scan from each colon back over its key, since
+   * `host:8080` and `12:30` are common and clean (running every rule on them
+   * costs ~7× the scan).
    */
   function hasUnspacedSecretPair(s: string): boolean {
     for (let at = s.indexOf(':'); at !== -1; at = s.indexOf(':', at + 1)) {
@@ -347,8 +361,9 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
         continue; // end of string, a space or control character, or `://`
       }
       let end = at;
-      const q = s.charCodeAt(end - 1);
-      if (q === 0x27 || q === 0x22) end -= 1; // `'key':`
+      while (end > 0 && isBlank(s.charCodeAt(end - 1))) end -= 1; // `key :`
+      // `'key':` (a double quote is a trigger itself)
+      if (s.charCodeAt(end - 1) === 0x27) end -= 1;
       let start = end;
       while (start > 0 && end - start < 64 && isKeyChar(s.charCodeAt(start - 1))) start -= 1;
       while (start < end && !isLetter(s.charCodeAt(start))) start += 1;
@@ -384,21 +399,12 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
     }
     if (out.indexOf('%40') !== -1) out = out.replace(EMAIL_ENCODED, email);
     if (VENDOR_HINT.test(out)) out = out.replace(VENDOR, vendor);
-    if (out.indexOf('earer') !== -1 || out.indexOf('EARER') !== -1)
-      out = out.replace(BEARER, bearer);
-    if (out.indexOf('asic') !== -1 || out.indexOf('ASIC') !== -1) out = out.replace(BASIC, basic);
+    if (BEARER_WORD.test(out)) out = out.replace(BEARER, bearer);
+    if (BASIC_WORD.test(out)) out = out.replace(BASIC, basic);
     if (out.indexOf('eyJ') !== -1) out = out.replace(JWT, jwt);
-    if (
-      out.indexOf('ookie') !== -1 ||
-      out.indexOf('OOKIE') !== -1 ||
-      out.indexOf('uthorization') !== -1 ||
-      out.indexOf('UTHORIZATION') !== -1
-    ) {
-      out = out.replace(HEADER, header);
-    }
+    if (HEADER_WORD.test(out)) out = out.replace(HEADER, header);
     if (out.indexOf('=') !== -1) out = out.replace(KEY_VALUE, keyValue);
-    if (out.indexOf('":') !== -1 || out.indexOf('" :') !== -1)
-      out = out.replace(JSON_PAIR, jsonPair);
+    if (JSON_SEP.test(out)) out = out.replace(JSON_PAIR, jsonPair);
     if (out.indexOf(':') !== -1) out = out.replace(COLON_PAIR, colonPair);
     return out;
   }
@@ -408,13 +414,14 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
    * (bounding regex work on a 10 MB string) and to `maxStringLength` after.
    * Scrubbing before the final cut means a secret straddling the cut is
    * recognised whole and never leaks half; a secret crossing the slack
-   * boundary starts after the final cut and is dropped with it.
+   * boundary starts after the final cut and is dropped with it. Whatever was
+   * left out is marked, even when the replacements made the rest short.
    */
   function scrubAndCut(s: string): string {
     const head = s.slice(0, maxStringLength + CUT_SLACK);
     const scrubbed = mayHaveSecret(head) ? applyRules(head) : head;
-    if (scrubbed.length <= maxStringLength) return scrubbed;
-    let end = maxStringLength;
+    if (scrubbed.length <= maxStringLength && head.length === s.length) return scrubbed;
+    let end = Math.min(maxStringLength, scrubbed.length);
     const c = scrubbed.charCodeAt(end - 1);
     if (c >= 0xd800 && c <= 0xdbff) end -= 1; // do not split a surrogate pair
     count?.('truncated');
@@ -429,6 +436,11 @@ export function createScrubber(options: ScrubberOptions): (s: string) => string 
 /** `[A-Za-z0-9_.-]`: a character of a key in the key/value rules. */
 function isKeyChar(c: number): boolean {
   return isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d;
+}
+
+/** A space or a tab: what the colon rule allows around its colon. */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 function isLetter(c: number): boolean {
@@ -451,8 +463,7 @@ export function shapeOf(original: string, scrubbed: string): string {
   if (scrubbed === original) return original;
   const literals = scrubbed.split(/\[REDACTED\]|\[EMAIL\]|\[JWT\]/);
   const first = literals[0] as string;
-  const last = literals[literals.length - 1] as string;
-  if (!original.startsWith(first) || literals.length < 2) return scrubbed;
+  if (!original.startsWith(first)) return scrubbed;
   let out = first;
   let pos = first.length;
   for (let i = 1; i < literals.length; i++) {
@@ -469,5 +480,5 @@ export function shapeOf(original: string, scrubbed: string): string {
     out += `…(${at - pos} chars)${lit}`;
     pos = at + lit.length;
   }
-  return last === '' || out.endsWith(last) ? out : scrubbed;
+  return out;
 }

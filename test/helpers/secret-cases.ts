@@ -289,6 +289,24 @@ export const SECRET_STRINGS: StringCase[] = [
     secrets: ['dXNlcjpwdzQwc2VjcmV0'],
     keep: ['Basic'],
   },
+  {
+    name: 'Bearer in mixed case',
+    text: 'sent BeArEr bt41secretTOKEN',
+    secrets: ['bt41secretTOKEN'],
+    keep: ['sent BeArEr'],
+  },
+  {
+    name: 'key with a space before an unspaced colon',
+    text: 'password :pw42secret',
+    secrets: ['pw42secret'],
+    keep: ['password :'],
+  },
+  {
+    name: 'JSON key the colon rule cannot read, newline before the colon',
+    text: '{"_token"\n: "tk43secret"}',
+    secrets: ['tk43secret'],
+    keep: ['_token'],
+  },
 ];
 
 /** Strings that look a little like secrets and must come out unchanged. */

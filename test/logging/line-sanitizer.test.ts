@@ -114,6 +114,11 @@ describe('LineSanitizer.put: values that fit are written', () => {
     const alone = put([['err', 'a string thrown']]);
     expect(alone.out).toStrictEqual({ error: { message: 'a string thrown' } });
     expect(alone.moved).toBeUndefined();
+    // Anything thrown fits `error`: a string is serialized, not moved.
+    const thrown = put([['error', 'thrown password=pw']]);
+    expect(thrown.out).toStrictEqual({ error: { message: 'thrown password=[REDACTED]' } });
+    expect(thrown.moved).toBeUndefined();
+    expect(thrown.violations).toEqual([]);
   });
 
   it('remembers the last pattern match, and still checks the next string', () => {
@@ -132,6 +137,8 @@ describe('LineSanitizer.put: values that do not fit move under extra, unchanged'
     ['text', 200],
     ['hex', 'BEEF'],
     ['hex', 4],
+    // not a string, though the pattern would match its text
+    ['hex', ['beef']],
     ['count', -1],
     ['count', 11],
     ['count', 1.5],
@@ -216,6 +223,7 @@ describe('LineSanitizer.isClean', () => {
       ['text', 5],
       ['hex', 'abcz'],
       ['hex', 5],
+      ['hex', ['abcd']],
       ['count', 11],
       ['count', -1],
       ['count', 2.5],
@@ -256,6 +264,13 @@ describe('LineSanitizer.putAll and finishExtra', () => {
     expect(out).toStrictEqual({ count: 3 });
     expect(moved).toStrictEqual({ color: '[GetterThrew]' });
     expect(violations).toEqual([['wrong_type', 'color']]);
+  });
+
+  it('puts a key named "undefined" once', () => {
+    const { s, violations } = sanitizer();
+    const out: Line = {};
+    expect(s.putAll(out, { undefined: 'x' }, undefined)).toStrictEqual({ undefined: 'x' });
+    expect(violations).toEqual([['unknown_field', 'undefined']]);
   });
 
   it('merges extras: inherited, then the caller’s own, then what moved (redacted)', () => {

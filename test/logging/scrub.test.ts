@@ -317,6 +317,11 @@ describe('key=value', () => {
         ['key_value'],
       ],
       ['/f?x.goog.credential=c', '/f?x.goog.credential=[REDACTED]', ['key_value']],
+      ['/f?X-Amz-Credential=c&a=1', '/f?X-Amz-Credential=[REDACTED]&a=1', ['key_value']],
+      ['/f?X-Goog-Signature=s', '/f?X-Goog-Signature=[REDACTED]', ['key_value']],
+      // secret keys anywhere, so URL parameters too
+      ['/f?X-Amz-Security-Token=t', '/f?X-Amz-Security-Token=[REDACTED]', ['key_value']],
+      ['/f?signature=s', '/f?signature=[REDACTED]', ['key_value']],
       ['/a;jsessionid=J1', '/a;jsessionid=[REDACTED]', ['key_value']],
       ['/a?sid=1&key=2', '/a?sid=[REDACTED]&key=[REDACTED]', ['key_value', 'key_value']],
       ['/a?page=2&sort=asc', '/a?page=2&sort=asc', []],
@@ -409,14 +414,65 @@ describe('each rule runs wherever its mark is, the first character included', ()
   it('reads digits in a key the service declared', () => {
     const kinds: RedactionKind[] = [];
     const scrub = createScrubber({
-      isSecretKey: createSecretKeyMatcher(['pin2', 'k9z']),
+      isSecretKey: createSecretKeyMatcher(['pin2', 'k9z', 'pin0', 'authz']),
       maxStringLength: 100,
       onRedaction: (kind) => kinds.push(kind),
     });
     expect(scrub('pin2:1234')).toBe('pin2:[REDACTED]');
     expect(scrub('k9z:1234')).toBe('k9z:[REDACTED]');
     expect(scrub('x0pin2:1')).toBe('x0pin2:1');
-    expect(kinds).toEqual(['key_value', 'key_value']);
+    expect(scrub('pin0:12')).toBe('pin0:[REDACTED]');
+    expect(scrub('AUTHZ:abc')).toBe('AUTHZ:[REDACTED]');
+    expect(kinds).toEqual(['key_value', 'key_value', 'key_value', 'key_value']);
+  });
+});
+
+describe('every casing and spacing the rules allow', () => {
+  it('reads scheme words and header names in any case, as HTTP does', () => {
+    check([
+      ['BeArEr abc123', 'BeArEr [REDACTED]', ['bearer']],
+      ['x=1 bEaReR abc123', 'x=1 bEaReR [REDACTED]', ['bearer']],
+      [`bAsIc ${b64('user:pw')}`, 'bAsIc [REDACTED]', ['basic']],
+      ['CoOkIe: sid=1', 'CoOkIe: [REDACTED]', ['header']],
+      ['AuThOrIzAtIoN: Basic abc', 'AuThOrIzAtIoN: [REDACTED]', ['header']],
+    ]);
+  });
+
+  it('takes blanks between a key and its colon, and between Basic and its credentials', () => {
+    check([
+      ['password :hunter2', 'password :[REDACTED]', ['key_value']],
+      ["'password' :x", "'password' :[REDACTED]", ['key_value']],
+      ['token\t:abc', 'token\t:[REDACTED]', ['key_value']],
+      [`Basic  ${b64('user:password')}`, 'Basic  [REDACTED]', ['basic']],
+      ['password=basic  xyz', 'password=basic  [REDACTED]', ['key_value']],
+      ['password=Basic  [REDACTED]', 'password=Basic  [REDACTED]', []],
+    ]);
+  });
+
+  it('reads JSON keys the colon rule cannot, with any whitespace before the colon', () => {
+    check([
+      ['{"_token":"x"}', '{"_token":"[REDACTED]"}', ['key_value']],
+      ['{"_token"  : "x"}', '{"_token"  : "[REDACTED]"}', ['key_value']],
+      ['{"_token"\n: "x"}', '{"_token"\n: "[REDACTED]"}', ['key_value']],
+      ['{ token: "a b" }', '{ token: "[REDACTED]" }', ['key_value']],
+    ]);
+  });
+
+  it('finds an unspaced pair wherever its key starts and whatever its value holds', () => {
+    check([
+      [
+        'login failed for user 42 with password:hunter2',
+        'login failed for user 42 with password:[REDACTED]',
+        ['key_value'],
+      ],
+      ['password:a/b', 'password:[REDACTED]', ['key_value']],
+      ['password:/path', 'password:[REDACTED]', ['key_value']],
+      ['9.pin:1234', '9.pin:[REDACTED]', ['key_value']],
+      ['a,pin:1234', 'a,pin:[REDACTED]', ['key_value']],
+      ['a;pin:1234', 'a;pin:[REDACTED]', ['key_value']],
+      ['{pin:1234}', '{pin:[REDACTED]}', ['key_value']],
+      ['user 1,pwd:x', 'user 1,pwd:[REDACTED]', ['key_value']],
+    ]);
   });
 });
 
@@ -535,6 +591,15 @@ describe('long strings', () => {
     expect(scrub(inSlack)).toBe(`${'x'.repeat(10)}…[TRUNCATED ${inSlack.length} chars]`);
   });
 
+  it('marks what was left out even when the replacements made the rest short', () => {
+    const { scrub, kinds } = scrubber(40);
+    const value = `a password=${'v'.repeat(2000)} tail`;
+    expect(scrub(value)).toBe(`a password=[REDACTED]…[TRUNCATED ${value.length} chars]`);
+    expect(kinds).toEqual(['key_value', 'truncated']);
+    const pem = `k -----BEGIN PRIVATE KEY-----\n${'A'.repeat(2000)}\n-----END PRIVATE KEY----- tail`;
+    expect(scrub(pem)).toBe(`k [REDACTED]…[TRUNCATED ${pem.length} chars]`);
+  });
+
   it('keeps a scrubbed string of exactly the limit whole', () => {
     const { scrub, kinds } = scrubber(10);
     expect(scrub('ann@example.com!!!')).toBe('[EMAIL]!!!');
@@ -571,6 +636,9 @@ describe('shapeOf', () => {
     const jwt = 'eyJhbGciOi.eyJzdWIi';
     expect(shapeOf(jwt, scrub(jwt))).toBe('…(19 chars)');
     expect(shapeOf('same', 'same')).toBe('same');
+    // a part after a replaced one that also ends the part before it
+    const two = 'cc: ann@x.io bob@y.io';
+    expect(shapeOf(two, scrub(two))).toBe('cc: …(8 chars) …(8 chars)');
   });
 
   it('returns the scrubbed string when the parts cannot be lined up', () => {

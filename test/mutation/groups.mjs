@@ -60,7 +60,7 @@ export const GROUPS = {
     // also run the scrubber on every line, but only multiply each mutant's run.
     tests: [
       'test/logging/{scrub,line-sanitizer,secret-table,schema-policy,declared-fields,child}.test.ts',
-      'test/tracing/{light-span,span-scrub,scrubbing-processor}.test.ts',
+      'test/tracing/{light-span,span-values,span-scrub,scrubbing-processor}.test.ts',
       'test/config/secret-shape.test.ts',
       'test/metrics/label-scrub.test.ts',
     ],
