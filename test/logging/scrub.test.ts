@@ -411,10 +411,11 @@ describe('each rule runs wherever its mark is, the first character included', ()
     ]);
   });
 
-  it('reads digits in a key the service declared', () => {
+  it('reads the keys a service declares: digits, a Z, one letter, trigger letters, 64 characters', () => {
     const kinds: RedactionKind[] = [];
+    const long = 'q'.repeat(64);
     const scrub = createScrubber({
-      isSecretKey: createSecretKeyMatcher(['pin2', 'k9z', 'pin0', 'authz']),
+      isSecretKey: createSecretKeyMatcher(['pin2', 'k9z', 'pin0', 'authz', 'q', 'xg', long]),
       maxStringLength: 100,
       onRedaction: (kind) => kinds.push(kind),
     });
@@ -423,7 +424,13 @@ describe('each rule runs wherever its mark is, the first character included', ()
     expect(scrub('x0pin2:1')).toBe('x0pin2:1');
     expect(scrub('pin0:12')).toBe('pin0:[REDACTED]');
     expect(scrub('AUTHZ:abc')).toBe('AUTHZ:[REDACTED]');
-    expect(kinds).toEqual(['key_value', 'key_value', 'key_value', 'key_value']);
+    // a one-letter key between slashes, where a `://` test could look
+    expect(scrub('/q:/x')).toBe('/q:[REDACTED]');
+    // a key and value made only of characters the first pre-check looks for
+    expect(scrub('xg=kg')).toBe('xg=[REDACTED]');
+    // a key of 64 characters after a dot: the longest the colon rule reads
+    expect(scrub(`a.${long}:1`)).toBe(`a.${long}:[REDACTED]`);
+    expect(kinds).toEqual(Array.from({ length: 7 }, () => 'key_value'));
   });
 });
 
@@ -600,6 +607,13 @@ describe('long strings', () => {
     expect(scrub(pem)).toBe(`k [REDACTED]…[TRUNCATED ${pem.length} chars]`);
   });
 
+  it('never cuts a string within the limit, even when its replacements make it longer', () => {
+    const { scrub, kinds } = scrubber(10);
+    expect(scrub('pwd=x')).toBe('pwd=[REDACTED]');
+    expect(scrub('password=x')).toBe('password=[REDACTED]');
+    expect(kinds).toEqual(['key_value', 'key_value']);
+  });
+
   it('keeps a scrubbed string of exactly the limit whole', () => {
     const { scrub, kinds } = scrubber(10);
     expect(scrub('ann@example.com!!!')).toBe('[EMAIL]!!!');
@@ -636,6 +650,7 @@ describe('shapeOf', () => {
     const jwt = 'eyJhbGciOi.eyJzdWIi';
     expect(shapeOf(jwt, scrub(jwt))).toBe('…(19 chars)');
     expect(shapeOf('same', 'same')).toBe('same');
+    expect(shapeOf('token=[REDACTED]', 'token=[REDACTED]')).toBe('token=[REDACTED]');
     // a part after a replaced one that also ends the part before it
     const two = 'cc: ann@x.io bob@y.io';
     expect(shapeOf(two, scrub(two))).toBe('cc: …(8 chars) …(8 chars)');
