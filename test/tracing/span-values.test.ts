@@ -6,7 +6,7 @@
  * inputs a span rarely sees (inherited keys, functions, malformed times,
  * a carry of exactly one second).
  */
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel, type Attributes } from '@opentelemetry/api';
 import {
   addHrTimes,
   hrTime,
@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addHr,
+  checkStartAttributes,
   hrDuration,
   isAttributeValue,
   isHrTime,
@@ -125,6 +126,38 @@ describe('attribute helpers, as @opentelemetry/core', () => {
     ];
     for (const value of values) {
       expect([value, isAttributeValue(value)]).toStrictEqual([value, coreIsAttributeValue(value)]);
+    }
+  });
+});
+
+describe('checkStartAttributes', () => {
+  it('counts an empty key as invalid, with the warning, among values a span could keep', () => {
+    // A sampler may add `''` to the start attributes; the SDK drops it before the span exists.
+    const checked = observe(() => checkStartAttributes({ '': 'e', extra: 'x' }, undefined, 100));
+    expect(checked).toStrictEqual({ result: 1, warnings: ['warn: Invalid attribute key: '] });
+  });
+
+  it('lets a span keep strings, numbers and booleans within both limits: -1 - their count', () => {
+    expect(checkStartAttributes({ a: 'x', b: 1, c: true }, undefined, 100)).toBe(-4);
+    // exactly at both limits
+    expect(checkStartAttributes({ a: 'x', b: 1 }, 2, 1)).toBe(-3);
+    expect(checkStartAttributes({}, 0, 1)).toBe(-1);
+  });
+
+  it('says 0 (set them one by one) past a limit, or for values the span copies or skips', () => {
+    const cases: Array<[Record<string, unknown>, number | undefined, number]> = [
+      [{ a: 'x', b: 'y', c: 'z' }, 2, 100],
+      [{ a: 'xy' }, undefined, 1],
+      [{ a: 'x' }, undefined, 0],
+      [{ a: null }, undefined, 100],
+      [{ a: undefined }, undefined, 100],
+      [{ a: ['x'] }, undefined, 100],
+    ];
+    for (const [attributes, countLimit, lengthLimit] of cases) {
+      const checked = observe(() =>
+        checkStartAttributes(attributes as Attributes, countLimit, lengthLimit),
+      );
+      expect([attributes, checked]).toStrictEqual([attributes, { result: 0, warnings: [] }]);
     }
   });
 });
