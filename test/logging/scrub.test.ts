@@ -107,6 +107,7 @@ describe('e-mail addresses', () => {
     check([
       ['/users/erin%40example.com/orders', '/users/[EMAIL]/orders', ['email']],
       ['?u=Erin%40Example.XN--P1AI', '?u=[EMAIL]', ['email']],
+      ['mail erin%40mail.example.com', 'mail [EMAIL]', ['email']],
     ]);
   });
 
