@@ -64,7 +64,8 @@ export const GROUPS = {
       'test/config/secret-shape.test.ts',
       'test/metrics/label-scrub.test.ts',
     ],
-    break: 85,
+    // measured 92.3 % (2026-12-06); the rest are listed as equivalent in REPORT.md
+    break: 90,
     ignoreStatic: true,
   },
   // W3C trace context
