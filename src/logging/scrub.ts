@@ -15,7 +15,7 @@
  * | `Authorization: …`, `Cookie: …` header lines, to the end of the line | `Cookie: [REDACTED]` |
  * | `key=value`, `key = value`, `key="value"`, `key='value'` where key is a secret key (`export AWS_SECRET_ACCESS_KEY=…`, `--password=…`) | `key=[REDACTED]` |
  * | query and fragment parameters with a secret-like name (`?code=`, `#access_token=`, `&sig=`, `&key=`) | `?code=[REDACTED]` |
- * | `"key":"value"`, `'key': 'value'`, `key: value`, `key:value`, `key :value`, `` key: `value` `` (`util.inspect`, YAML, JS) | value `[REDACTED]` |
+ * | `"key":"value"`, `'key': 'value'`, `key: value`, `key:value`, `` key: `value` `` (`util.inspect`, YAML, JS) | value `[REDACTED]` |
  *
  * Two combined pre-checks decide whether any rule can match: a char-class
  * scan (`TRIGGER_CHARS`) then one alternation (`TRIGGERS`, with the scan of
